@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs everything the test suite needs on a fresh Debian machine. Idempotent.
+# Each section belongs to one part of the project; keep them independent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# --- Rust test runner --------------------------------------------------------
+if ! cargo nextest --version >/dev/null 2>&1; then
+  cargo install --locked cargo-nextest
+fi
+
+# --- PostgreSQL: the Postgres contract tests are not optional ------------------
+if ! pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
+  if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  fi
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start
+  for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1 && break; sleep 1; done
+fi
