@@ -17,3 +17,8 @@ if ! pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start
   for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1 && break; sleep 1; done
 fi
+
+# --- Interop: real Better Auth and oidc-provider from npm (pinned by interop/package-lock.json) ---
+if [ ! -d interop/node_modules ] || [ interop/package-lock.json -nt interop/node_modules ]; then
+  (cd interop && npm ci --no-audit --no-fund)
+fi
