@@ -1,1 +1,56 @@
-//! placeholder
+//! `backend-api-auth`: decides, for a bearer JWT, either "user X from provider P"
+//! or exactly one refusal [`Reason`] with a client-safe message and an operator hint.
+//!
+//! No web framework and no database here; the service wires this in.
+//!
+//! # Crypto stack
+//! Signatures are verified with **aws-lc-rs** (AWS-LC, FIPS-validated lineage),
+//! called directly rather than through `jsonwebtoken`: aws-lc-rs verifies every
+//! algorithm Better Auth can sign with — EdDSA, ES256, ES384, **ES512 (P-521)**,
+//! RS256, PS256 — while `jsonwebtoken` 11 cannot verify ES512; `ring` lacks
+//! P-521 as well, and RustCrypto would add a second crypto implementation to a
+//! tree whose TLS (rustls) already runs on aws-lc-rs. Keys are parsed once per
+//! key-set fetch into `ParsedPublicKey`s, so a verification does no key decoding.
+//!
+//! # Layout
+//! - `algorithm` — JOSE algorithm names and their aws-lc-rs parameters.
+//! - `json` — strict JSON (duplicate members refused).
+//! - `jws` — compact token parsing (canonical base64url, no `crit`, header never trusted).
+//! - `jwk` — JWK / JWKS parsing and usability rules.
+//! - `claims` — `exp`, `nbf`, `iat`, `aud`, user-id checks.
+//! - `provider` — one identity provider's settings; Better Auth defaults.
+//! - `discovery` — OpenID discovery and the `internal_url` back-channel rewrite.
+//! - `jwks/` — bounded HTTP fetch and the per-provider key cache (refresh, single-flight, stale-if-error).
+//! - `token_cache` — bounded verified-token cache.
+//! - `verifier` — the decision pipeline; `explain` — the same decision step by step.
+//! - `error` — reason codes, [`AuthError`], [`InitError`]; `status` — key-set health.
+//! - `clock`, `secret`, `dev_key` — time source, HMAC secret, development key.
+#![warn(missing_docs)]
+
+mod algorithm;
+mod claims;
+mod clock;
+mod dev_key;
+mod discovery;
+mod error;
+mod explain;
+mod json;
+mod jwk;
+mod jwks;
+mod jws;
+mod provider;
+mod secret;
+mod status;
+mod token_cache;
+mod verifier;
+
+pub use algorithm::{Algorithm, UnknownAlgorithm};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use dev_key::{DevKeyError, DevelopmentKey};
+pub use error::{AuthError, InitError, Reason};
+pub use explain::{Explanation, Step, StepOutcome};
+pub use jwk::{Jwk, JwkSet, JwkSetError, RejectedKey};
+pub use provider::{DEFAULT_LEEWAY, KeySource, ProviderConfig};
+pub use secret::HmacSecret;
+pub use status::{KeySetState, ProviderStatus};
+pub use verifier::{FetchSettings, VerifiedToken, Verifier, VerifierConfig};

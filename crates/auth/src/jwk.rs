@@ -1,0 +1,373 @@
+//! Public keys in JWK form (RFC 7517/7518/8037) and key sets, parsed once into
+//! ready-to-verify aws-lc-rs keys.
+//!
+//! Parsing rules, chosen so a key is only ever used the way its publisher meant:
+//! - `use` other than `sig`, or `key_ops` without `verify` → not used;
+//! - `alg` that is unknown, HMAC, or does not fit the key type/curve → not used;
+//! - `oct` (symmetric) keys are never taken from a key set;
+//! - RSA moduli under 2048 bits, unsupported curves, points off the curve → not used.
+//!
+//! Unusable keys are kept as [`RejectedKey`] notes so operators can see why.
+//! Certificate members (`x5c`, `x5u`) are ignored: the key material is `n`/`e`/`x`/`y`.
+
+use std::sync::Arc;
+
+use aws_lc_rs::signature::{ParsedPublicKey, RsaPublicKeyComponents};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::algorithm::{Algorithm, KeyFamily};
+
+/// At most this many keys are read from one set (bounds work per fetch).
+const MAX_KEYS: usize = 100;
+
+/// One usable verification key.
+pub struct Jwk {
+    kid: Option<String>,
+    alg: Option<Algorithm>,
+    family: KeyFamily,
+    thumbprint: String,
+    verifiers: Vec<(Algorithm, ParsedPublicKey)>,
+}
+
+impl std::fmt::Debug for Jwk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jwk")
+            .field("kid", &self.kid)
+            .field("kty", &self.key_type())
+            .field("alg", &self.alg)
+            .field("thumbprint", &self.thumbprint)
+            .finish()
+    }
+}
+
+/// Result of checking one signature with one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyCheck {
+    Valid,
+    BadSignature,
+    /// The key cannot be used with this algorithm (kty/crv/alg mismatch).
+    WrongAlgorithm,
+}
+
+impl Jwk {
+    /// The key id, if the key has one.
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
+    /// The `alg` the publisher pinned the key to, if any.
+    pub fn alg(&self) -> Option<Algorithm> {
+        self.alg
+    }
+
+    /// JWK `kty`: `OKP`, `EC` or `RSA`.
+    pub fn key_type(&self) -> &'static str {
+        match self.family {
+            KeyFamily::Ed25519 => "OKP",
+            KeyFamily::P256 | KeyFamily::P384 | KeyFamily::P521 => "EC",
+            KeyFamily::Rsa => "RSA",
+            KeyFamily::Hmac => "oct",
+        }
+    }
+
+    /// RFC 7638 SHA-256 thumbprint (base64url): identifies the key material.
+    pub fn thumbprint(&self) -> &str {
+        &self.thumbprint
+    }
+
+    /// The algorithms this key may verify.
+    pub fn algorithms(&self) -> impl Iterator<Item = Algorithm> + '_ {
+        self.verifiers.iter().map(|(a, _)| *a)
+    }
+
+    pub(crate) fn check(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> KeyCheck {
+        match self.verifiers.iter().find(|(a, _)| *a == alg) {
+            None => KeyCheck::WrongAlgorithm,
+            Some((_, key)) if key.verify_sig(message, signature).is_ok() => KeyCheck::Valid,
+            Some(_) => KeyCheck::BadSignature,
+        }
+    }
+
+    /// Parses one JWK object; `Err` says why it cannot be used.
+    pub fn from_value(value: &Value) -> Result<Jwk, String> {
+        let obj = value.as_object().ok_or("a key is not a JSON object")?;
+        let kty = string_member(obj, "kty")?.ok_or("no kty")?;
+        if let Some(usage) = string_member(obj, "use")?
+            && usage != "sig"
+        {
+            return Err(format!("use is {usage:?}, not \"sig\""));
+        }
+        if let Some(ops) = obj.get("key_ops") {
+            let verify = ops
+                .as_array()
+                .is_some_and(|ops| ops.iter().any(|o| o == "verify"));
+            if !verify {
+                return Err("key_ops does not include \"verify\"".into());
+            }
+        }
+        let alg = match string_member(obj, "alg")? {
+            None => None,
+            Some(name) => match name.parse::<Algorithm>() {
+                Ok(a) if a.is_hmac() => return Err(format!("alg {a} is symmetric")),
+                Ok(a) => Some(a),
+                Err(_) => return Err(format!("alg {:?} is not supported", truncate(name))),
+            },
+        };
+        let (family, material) = match kty {
+            "OKP" => okp(obj)?,
+            "EC" => ec(obj)?,
+            "RSA" => rsa(obj)?,
+            "oct" => return Err("symmetric (oct) keys are never taken from a key set".into()),
+            other => return Err(format!("kty {:?} is not supported", truncate(other))),
+        };
+        let candidates: Vec<Algorithm> = Algorithm::ASYMMETRIC
+            .iter()
+            .copied()
+            .filter(|a| a.family() == family && alg.is_none_or(|pinned| pinned == *a))
+            .collect();
+        if candidates.is_empty() {
+            return Err(format!(
+                "alg {} does not fit a {kty} key",
+                alg.map_or("?", Algorithm::as_str)
+            ));
+        }
+        let verifiers = candidates
+            .into_iter()
+            .map(|a| material.parse(a).map(|k| (a, k)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Jwk {
+            kid: string_member(obj, "kid")?.map(str::to_owned),
+            alg,
+            family,
+            thumbprint: material.thumbprint(),
+            verifiers,
+        })
+    }
+}
+
+/// Decoded key material, before binding to an algorithm.
+enum Material {
+    Okp {
+        x: Vec<u8>,
+    },
+    Ec {
+        crv: &'static str,
+        x: Vec<u8>,
+        y: Vec<u8>,
+    },
+    Rsa {
+        n: Vec<u8>,
+        e: Vec<u8>,
+    },
+}
+
+impl Material {
+    fn parse(&self, alg: Algorithm) -> Result<ParsedPublicKey, String> {
+        let parsed = match (self, alg.verification(), alg.rsa_parameters()) {
+            (Material::Rsa { n, e }, _, Some(params)) => {
+                RsaPublicKeyComponents { n, e }.to_parsed_public_key(params)
+            }
+            (Material::Okp { x }, Some(v), _) => ParsedPublicKey::new(v, x),
+            (Material::Ec { x, y, .. }, Some(v), _) => {
+                ParsedPublicKey::new(v, [&[4u8][..], x, y].concat())
+            }
+            _ => return Err(format!("key cannot be used for {alg}")),
+        };
+        parsed.map_err(|e| format!("invalid public key: {e}"))
+    }
+
+    /// RFC 7638: required members only, lexicographic order, no whitespace.
+    fn thumbprint(&self) -> String {
+        let b = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+        let canonical = match self {
+            Material::Okp { x } => format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, b(x)),
+            Material::Ec { crv, x, y } => {
+                format!(
+                    r#"{{"crv":"{crv}","kty":"EC","x":"{}","y":"{}"}}"#,
+                    b(x),
+                    b(y)
+                )
+            }
+            Material::Rsa { n, e } => format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, b(e), b(n)),
+        };
+        URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+    }
+}
+
+fn okp(obj: &Map<String, Value>) -> Result<(KeyFamily, Material), String> {
+    match string_member(obj, "crv")? {
+        Some("Ed25519") => {}
+        Some(other) => return Err(format!("OKP curve {:?} is not supported", truncate(other))),
+        None => return Err("OKP key without crv".into()),
+    }
+    let x = bytes_member(obj, "x")?;
+    if x.len() != 32 {
+        return Err("Ed25519 x is not 32 bytes".into());
+    }
+    Ok((KeyFamily::Ed25519, Material::Okp { x }))
+}
+
+fn ec(obj: &Map<String, Value>) -> Result<(KeyFamily, Material), String> {
+    let (family, crv, len) = match string_member(obj, "crv")? {
+        Some("P-256") => (KeyFamily::P256, "P-256", 32),
+        Some("P-384") => (KeyFamily::P384, "P-384", 48),
+        Some("P-521") => (KeyFamily::P521, "P-521", 66),
+        Some(other) => return Err(format!("EC curve {:?} is not supported", truncate(other))),
+        None => return Err("EC key without crv".into()),
+    };
+    let (x, y) = (bytes_member(obj, "x")?, bytes_member(obj, "y")?);
+    if x.len() != len || y.len() != len {
+        return Err(format!("{crv} coordinates are not {len} bytes"));
+    }
+    Ok((family, Material::Ec { crv, x, y }))
+}
+
+fn rsa(obj: &Map<String, Value>) -> Result<(KeyFamily, Material), String> {
+    // Some publishers keep a leading zero octet; aws-lc-rs wants the minimal form.
+    let strip = |v: Vec<u8>| -> Vec<u8> {
+        let start = v.iter().position(|b| *b != 0).unwrap_or(v.len());
+        v[start..].to_vec()
+    };
+    let n = strip(bytes_member(obj, "n")?);
+    let e = strip(bytes_member(obj, "e")?);
+    let bits = n.len() * 8 - n.first().map_or(8, |b| b.leading_zeros() as usize);
+    if !(2048..=8192).contains(&bits) {
+        return Err(format!(
+            "RSA modulus of {bits} bits (2048 to 8192 accepted)"
+        ));
+    }
+    if e.is_empty() {
+        return Err("RSA exponent is zero".into());
+    }
+    Ok((KeyFamily::Rsa, Material::Rsa { n, e }))
+}
+
+fn string_member<'a>(obj: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, String> {
+    match obj.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(format!("{name} is not a string")),
+    }
+}
+
+fn bytes_member(obj: &Map<String, Value>, name: &str) -> Result<Vec<u8>, String> {
+    let text = string_member(obj, name)?.ok_or_else(|| format!("no {name}"))?;
+    // Padding is not base64url, but some publishers add it; it carries no data.
+    URL_SAFE_NO_PAD
+        .decode(text.trim_end_matches('='))
+        .map_err(|_| format!("{name} is not base64url"))
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(40).collect()
+}
+
+/// A key in a set that will not be used, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedKey {
+    /// Its `kid`, if it had a readable one.
+    pub kid: Option<String>,
+    /// Why it is not used.
+    pub reason: String,
+}
+
+/// A parsed key set: the usable keys plus notes on the ones left out.
+#[derive(Debug, Clone, Default)]
+pub struct JwkSet {
+    keys: Vec<Arc<Jwk>>,
+    rejected: Vec<RejectedKey>,
+}
+
+/// Why a JWKS document gives no usable key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JwkSetError {
+    /// Not JSON (or duplicate members).
+    #[error("the answer is not JSON ({0})")]
+    NotJson(String),
+    /// JSON, but no `keys` array.
+    #[error("the answer is JSON but not a key set (no \"keys\" array)")]
+    NotAKeySet,
+    /// A `keys` array with no key this service can use.
+    #[error("the key set has no usable signing key ({})", describe_rejected(.0))]
+    NoUsableKey(Vec<RejectedKey>),
+}
+
+fn describe_rejected(rejected: &[RejectedKey]) -> String {
+    if rejected.is_empty() {
+        return "it is empty".into();
+    }
+    rejected
+        .iter()
+        .map(|r| format!("kid {}: {}", r.kid.as_deref().unwrap_or("(none)"), r.reason))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl JwkSet {
+    /// Parses a JWKS document (`{"keys":[…]}`); an error unless at least one key is usable.
+    pub fn from_json(bytes: &[u8]) -> Result<JwkSet, JwkSetError> {
+        let doc = crate::json::parse(bytes).map_err(|e| JwkSetError::NotJson(e.to_string()))?;
+        let entries = doc
+            .get("keys")
+            .and_then(Value::as_array)
+            .ok_or(JwkSetError::NotAKeySet)?;
+        let mut set = JwkSet::default();
+        for entry in entries.iter().take(MAX_KEYS) {
+            match Jwk::from_value(entry) {
+                Ok(key) => set.keys.push(Arc::new(key)),
+                Err(reason) => set.rejected.push(RejectedKey {
+                    kid: entry.get("kid").and_then(Value::as_str).map(truncate),
+                    reason,
+                }),
+            }
+        }
+        if set.keys.is_empty() {
+            return Err(JwkSetError::NoUsableKey(set.rejected));
+        }
+        Ok(set)
+    }
+
+    /// The usable keys.
+    pub fn keys(&self) -> &[Arc<Jwk>] {
+        &self.keys
+    }
+
+    /// Keys present in the document but not used, with the reason.
+    pub fn rejected(&self) -> &[RejectedKey] {
+        &self.rejected
+    }
+
+    /// Number of usable keys.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// True when there is no usable key.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Key ids of the usable keys (keys without one are shown as `(none)`).
+    pub fn key_ids(&self) -> Vec<String> {
+        self.keys
+            .iter()
+            .map(|k| k.kid().unwrap_or("(none)").to_owned())
+            .collect()
+    }
+
+    /// Usable keys carrying this `kid` (`None`: keys without a kid).
+    pub(crate) fn with_kid<'a>(
+        &'a self,
+        kid: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a Arc<Jwk>> {
+        self.keys.iter().filter(move |k| k.kid() == kid)
+    }
+
+    /// True when a key with this kid and thumbprint is still in the set.
+    pub(crate) fn contains(&self, kid: Option<&str>, thumbprint: &str) -> bool {
+        self.with_kid(kid).any(|k| k.thumbprint() == thumbprint)
+    }
+}

@@ -1,0 +1,311 @@
+//! One provider's key set over time: first fetch in the background, scheduled
+//! refresh (Cache-Control max-age, bounded), single-flight refresh on demand
+//! with a cool-down, and stale-if-error up to `max_stale`.
+//!
+//! Concurrency design: readers take a cheap snapshot (`RwLock<Arc<JwkSet>>`);
+//! every fetch happens while holding `refresh_lock`, and `attempts` counts
+//! finished fetches. A caller remembers `attempts` *before* looking at the
+//! keys; if it has changed once it holds the lock, another caller already
+//! fetched on its behalf and it just looks again. That is why 1,000 concurrent
+//! requests for a new `kid` cause exactly one fetch.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, Weak};
+use std::time::{Duration, SystemTime};
+
+use url::Url;
+
+use super::Fetcher;
+use crate::clock::Clock;
+use crate::discovery;
+use crate::jwk::JwkSet;
+use crate::provider::{KeySource, ProviderConfig};
+use crate::status::{KeySetState, ProviderStatus};
+
+/// Shortest delay of the background loop, so a zero cool-down cannot spin.
+const MIN_RETRY: Duration = Duration::from_millis(50);
+/// Longest delay between retries while the provider is failing.
+const MAX_RETRY: Duration = Duration::from_secs(60);
+
+/// Where the keys come from, resolved once at construction.
+enum Origin {
+    Static,
+    Url(Url),
+    Discovery {
+        issuer: String,
+        internal: Option<Url>,
+    },
+}
+
+#[derive(Default)]
+struct State {
+    keys: Option<Arc<JwkSet>>,
+    fetched_at: Option<SystemTime>,
+    last_error: Option<String>,
+    /// Consecutive failed fetches (drives the retry back-off).
+    failures: u32,
+    /// `jwks_uri` found by discovery; cleared after a failure to discover again.
+    discovered: Option<Url>,
+    /// Start of the last fetch caused by a request (unknown kid / no keys).
+    last_demand: Option<SystemTime>,
+    /// Interval the last successful answer asked for.
+    max_age: Option<Duration>,
+}
+
+/// Why a fetch was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Trigger {
+    /// The background schedule.
+    Scheduled,
+    /// A request found no key for its kid, or no keys at all (cool-down applies).
+    Demand,
+    /// An explicit `Verifier::refresh` call.
+    Forced,
+}
+
+pub(crate) struct KeyCache {
+    provider: Arc<str>,
+    origin: Origin,
+    fetcher: Arc<Fetcher>,
+    clock: Arc<dyn Clock>,
+    state: RwLock<State>,
+    refresh_lock: tokio::sync::Mutex<()>,
+    attempts: AtomicU64,
+}
+
+impl KeyCache {
+    pub(crate) fn new(
+        config: &ProviderConfig,
+        provider: Arc<str>,
+        fetcher: Arc<Fetcher>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let mut state = State::default();
+        let origin = match &config.keys {
+            KeySource::Static(set) => {
+                state.keys = Some(Arc::new(set.clone()));
+                Origin::Static
+            }
+            KeySource::JwksUrl(url) => Origin::Url(discovery::rewrite(
+                url,
+                &config.issuer,
+                config.internal_url.as_ref(),
+            )),
+            KeySource::Discovery => Origin::Discovery {
+                issuer: config.issuer.clone(),
+                internal: config.internal_url.clone(),
+            },
+        };
+        KeyCache {
+            provider,
+            origin,
+            fetcher,
+            clock,
+            state: RwLock::new(state),
+            refresh_lock: tokio::sync::Mutex::new(()),
+            attempts: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn is_remote(&self) -> bool {
+        !matches!(self.origin, Origin::Static)
+    }
+
+    /// Number of finished fetches; read it *before* [`Self::keys`].
+    pub(crate) fn attempts(&self) -> u64 {
+        self.attempts.load(Ordering::Acquire)
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn age(&self, state: &State) -> Option<Duration> {
+        state
+            .fetched_at
+            .map(|t| self.clock.now().duration_since(t).unwrap_or_default())
+    }
+
+    /// The key set to verify with, unless it is missing or older than `max_stale`.
+    pub(crate) fn keys(&self) -> Option<Arc<JwkSet>> {
+        let state = self.read();
+        let keys = state.keys.clone()?;
+        match (&self.origin, self.age(&state)) {
+            (Origin::Static, _) => Some(keys),
+            (_, Some(age)) if age <= self.fetcher.settings().max_stale => Some(keys),
+            _ => None,
+        }
+    }
+
+    /// The last fetch error, for hints.
+    pub(crate) fn last_error(&self) -> Option<String> {
+        self.read().last_error.clone()
+    }
+
+    /// Fetches now unless someone finished a fetch since `seen` or, for
+    /// [`Trigger::Demand`], the cool-down has not elapsed. Returns whether this
+    /// call fetched.
+    pub(crate) async fn refresh(&self, trigger: Trigger, seen: u64) -> Result<bool, String> {
+        if !self.is_remote() {
+            return Ok(false);
+        }
+        let _guard = self.refresh_lock.lock().await;
+        if trigger != Trigger::Forced && self.attempts() != seen {
+            return Ok(false);
+        }
+        let now = self.clock.now();
+        if trigger == Trigger::Demand {
+            let mut state = self.write();
+            let cooldown = self.fetcher.settings().refresh_cooldown;
+            let cooling = state
+                .last_demand
+                .is_some_and(|t| now.duration_since(t).unwrap_or_default() < cooldown);
+            if cooling {
+                return Ok(false);
+            }
+            state.last_demand = Some(now);
+        }
+        let result = self.fetch().await;
+        let outcome = {
+            let mut state = self.write();
+            match result {
+                Ok((set, max_age)) => {
+                    tracing::debug!(provider = %self.provider, keys = set.len(), "key set fetched");
+                    state.keys = Some(Arc::new(set));
+                    state.fetched_at = Some(self.clock.now());
+                    state.last_error = None;
+                    state.failures = 0;
+                    state.max_age = max_age;
+                    Ok(true)
+                }
+                Err(message) => {
+                    tracing::warn!(provider = %self.provider, error = %message, "key set fetch failed");
+                    state.last_error = Some(message.clone());
+                    state.failures = state.failures.saturating_add(1);
+                    state.discovered = None;
+                    Err(message)
+                }
+            }
+        };
+        // Publish after the keys are stored, so a reader that sees the new
+        // count also sees the new keys.
+        self.attempts.fetch_add(1, Ordering::Release);
+        let label = if outcome.is_ok() { "ok" } else { "error" };
+        metrics::counter!("jwks_fetches_total", "provider" => self.provider.to_string(), "outcome" => label).increment(1);
+        self.publish_gauges();
+        outcome
+    }
+
+    async fn fetch(&self) -> Result<(JwkSet, Option<Duration>), String> {
+        let url = match &self.origin {
+            Origin::Static => return Err("static key set".into()),
+            Origin::Url(url) => url.clone(),
+            Origin::Discovery { issuer, internal } => {
+                let known = self.read().discovered.clone();
+                match known {
+                    Some(url) => url,
+                    None => {
+                        let url =
+                            discovery::jwks_uri(&self.fetcher, issuer, internal.as_ref()).await?;
+                        self.write().discovered = Some(url.clone());
+                        url
+                    }
+                }
+            }
+        };
+        let fetched = self.fetcher.get_json(&url).await?;
+        let set = JwkSet::from_json(&fetched.body).map_err(|e| format!("GET {url}: {e}"))?;
+        Ok((set, fetched.max_age))
+    }
+
+    /// Delay before the next scheduled fetch.
+    fn next_delay(&self) -> Duration {
+        let settings = self.fetcher.settings();
+        let state = self.read();
+        if state.failures > 0 {
+            let exp = state.failures.saturating_sub(1).min(16);
+            let backoff = settings.refresh_cooldown.saturating_mul(1 << exp);
+            let cap = MAX_RETRY
+                .min(settings.default_refresh)
+                .max(settings.refresh_cooldown);
+            return backoff.min(cap).max(MIN_RETRY);
+        }
+        state
+            .max_age
+            .map_or(settings.default_refresh, |a| {
+                a.clamp(settings.min_refresh, settings.max_refresh)
+            })
+            .max(MIN_RETRY)
+    }
+
+    /// Runs the schedule until the verifier is dropped; the first fetch is immediate.
+    pub(crate) fn spawn_refresher(self: &Arc<Self>) {
+        if !self.is_remote() {
+            return;
+        }
+        let weak: Weak<KeyCache> = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let Some(cache) = weak.upgrade() else { return };
+                let seen = cache.attempts();
+                let _ = cache.refresh(Trigger::Scheduled, seen).await;
+                let delay = cache.next_delay();
+                drop(cache);
+                tokio::time::sleep(delay).await;
+            }
+        });
+    }
+
+    fn state_of(&self, state: &State) -> KeySetState {
+        match (&self.origin, state.keys.is_some()) {
+            (Origin::Static, _) => KeySetState::Fresh,
+            (_, false) if self.attempts() == 0 => KeySetState::Pending,
+            (_, false) => KeySetState::Unavailable,
+            (_, true)
+                if self
+                    .age(state)
+                    .is_some_and(|a| a > self.fetcher.settings().max_stale) =>
+            {
+                KeySetState::Unavailable
+            }
+            (_, true) if state.last_error.is_some() => KeySetState::Stale,
+            (_, true) => KeySetState::Fresh,
+        }
+    }
+
+    fn publish_gauges(&self) {
+        let state = self.read();
+        let provider = self.provider.to_string();
+        let count = state.keys.as_ref().map_or(0, |k| k.len());
+        metrics::gauge!("jwks_keys", "provider" => provider.clone()).set(count as f64);
+        if let Some(age) = self.age(&state) {
+            metrics::gauge!("jwks_key_set_age_seconds", "provider" => provider)
+                .set(age.as_secs_f64());
+        }
+    }
+
+    pub(crate) fn status(&self, config: &ProviderConfig) -> ProviderStatus {
+        self.publish_gauges();
+        let state = self.read();
+        let jwks_url = match &self.origin {
+            Origin::Static => None,
+            Origin::Url(url) => Some(url.to_string()),
+            Origin::Discovery { .. } => state.discovered.as_ref().map(Url::to_string),
+        };
+        ProviderStatus {
+            name: config.name.clone(),
+            issuer: config.issuer.clone(),
+            jwks_url,
+            state: self.state_of(&state),
+            key_count: state.keys.as_ref().map_or(0, |k| k.len()),
+            key_ids: state.keys.as_ref().map(|k| k.key_ids()).unwrap_or_default(),
+            age: self.age(&state),
+            last_error: state.last_error.clone(),
+            fetches: self.attempts(),
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! One identity provider: the issuer it signs as, where its keys come from,
+//! and what its tokens must carry. The verifier routes each token to exactly
+//! one provider by exact `iss` match, never by trying providers in turn.
+
+use std::fmt;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::algorithm::Algorithm;
+use crate::error::InitError;
+use crate::jwk::JwkSet;
+use crate::secret::HmacSecret;
+
+/// Settings of one identity provider.
+#[derive(Clone)]
+pub struct ProviderConfig {
+    /// Short name for logs, metrics and doctor ("better-auth", "keycloak").
+    pub name: String,
+    /// The exact `iss` its tokens carry.
+    pub issuer: String,
+    /// Where its public keys come from.
+    pub keys: KeySource,
+    /// Back channel: a request to the issuer's origin goes to this origin instead
+    /// (in a cluster, the public hostname often does not resolve).
+    pub internal_url: Option<Url>,
+    /// Accepted `aud` values (any one must match); `None` disables the check.
+    pub audiences: Option<Vec<String>>,
+    /// Allowed algorithms; empty means every asymmetric one (plus HMAC with a secret).
+    pub algorithms: Vec<Algorithm>,
+    /// Claim holding the user id; `None` means `user_id`, then `sub`.
+    pub user_claim: Option<String>,
+    /// Clock-skew allowance for `exp`, `nbf`, `iat`.
+    pub leeway: Duration,
+    /// Shared secret: HS256/384/512 are accepted for this provider only when set.
+    pub hmac_secret: Option<HmacSecret>,
+    /// The setting that fixes an issuer mismatch, named in hints ("BETTER_AUTH_ISSUER").
+    pub issuer_setting: Option<String>,
+}
+
+/// Where a provider's verification keys come from.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// A JWKS document at this URL.
+    JwksUrl(Url),
+    /// `jwks_uri` from `<issuer>/.well-known/openid-configuration` (through `internal_url`).
+    Discovery,
+    /// A fixed set (development key, tests).
+    Static(JwkSet),
+}
+
+/// Default clock-skew allowance (SPEC §3 `JWT_LEEWAY_SECONDS`).
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
+
+impl ProviderConfig {
+    /// A provider with defaults: no audience check, all asymmetric algorithms,
+    /// `user_id`/`sub`, 30 s leeway, no secret.
+    pub fn new(name: impl Into<String>, issuer: impl Into<String>, keys: KeySource) -> Self {
+        ProviderConfig {
+            name: name.into(),
+            issuer: issuer.into(),
+            keys,
+            internal_url: None,
+            audiences: None,
+            algorithms: Vec::new(),
+            user_claim: None,
+            leeway: DEFAULT_LEEWAY,
+            hmac_secret: None,
+            issuer_setting: None,
+        }
+    }
+
+    /// Better Auth defaults (SPEC §3): keys from `<base>/api/auth/jwks`,
+    /// issuer = origin of `base`, audience = issuer.
+    pub fn better_auth(base_url: &Url) -> ProviderConfig {
+        let mut jwks = base_url.clone();
+        let path = format!("{}/api/auth/jwks", base_url.path().trim_end_matches('/'));
+        jwks.set_path(&path);
+        jwks.set_query(None);
+        jwks.set_fragment(None);
+        let issuer = base_url.origin().ascii_serialization();
+        ProviderConfig {
+            audiences: Some(vec![issuer.clone()]),
+            issuer_setting: Some("BETTER_AUTH_ISSUER".into()),
+            ..ProviderConfig::new("better-auth", issuer, KeySource::JwksUrl(jwks))
+        }
+    }
+
+    /// The algorithms this provider accepts, after defaults.
+    pub fn allowed_algorithms(&self) -> Vec<Algorithm> {
+        if !self.algorithms.is_empty() {
+            return self.algorithms.clone();
+        }
+        let mut all = Algorithm::ASYMMETRIC.to_vec();
+        if self.hmac_secret.is_some() {
+            all.extend_from_slice(Algorithm::HMAC);
+        }
+        all
+    }
+
+    /// The URL of the key set, when it is known without discovery.
+    pub fn jwks_url(&self) -> Option<&Url> {
+        match &self.keys {
+            KeySource::JwksUrl(url) => Some(url),
+            _ => None,
+        }
+    }
+
+    /// Checks this provider alone (cross-provider checks are in the verifier).
+    pub(crate) fn validate(&self) -> Result<(), InitError> {
+        if self.name.trim().is_empty() {
+            return Err(InitError::EmptyName);
+        }
+        if self.issuer.trim().is_empty() {
+            return Err(InitError::EmptyIssuer(self.name.clone()));
+        }
+        match &self.hmac_secret {
+            Some(secret) if secret.is_empty() => {
+                return Err(InitError::EmptySecret(self.name.clone()));
+            }
+            None => {
+                if let Some(alg) = self.algorithms.iter().find(|a| a.is_hmac()) {
+                    return Err(InitError::HmacWithoutSecret {
+                        provider: self.name.clone(),
+                        algorithm: alg.to_string(),
+                    });
+                }
+            }
+            Some(_) => {}
+        }
+        if self.audiences.as_ref().is_some_and(Vec::is_empty) {
+            return Err(InitError::EmptyAudiences(self.name.clone()));
+        }
+        let bad_url = |detail: String| InitError::BadUrl {
+            provider: self.name.clone(),
+            detail,
+        };
+        for url in self.jwks_url().into_iter().chain(&self.internal_url) {
+            if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+                return Err(bad_url(format!("{url} is not an http(s) URL")));
+            }
+        }
+        match &self.keys {
+            KeySource::Static(set) if set.is_empty() => {
+                Err(InitError::EmptyStaticKeys(self.name.clone()))
+            }
+            KeySource::Discovery => match Url::parse(&self.issuer) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(()),
+                _ => Err(bad_url(format!(
+                    "discovery needs an http(s) issuer URL, {:?} is not one",
+                    self.issuer
+                ))),
+            },
+            _ => Ok(()),
+        }
+    }
+}
+
+impl fmt::Debug for ProviderConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProviderConfig")
+            .field("name", &self.name)
+            .field("issuer", &self.issuer)
+            .field("keys", &self.keys)
+            .field("internal_url", &self.internal_url.as_ref().map(Url::as_str))
+            .field("audiences", &self.audiences)
+            .field("algorithms", &self.algorithms)
+            .field("user_claim", &self.user_claim)
+            .field("leeway", &self.leeway)
+            .field(
+                "hmac_secret",
+                &self.hmac_secret.as_ref().map(HmacSecret::fingerprint),
+            )
+            .field("issuer_setting", &self.issuer_setting)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn better_auth_defaults_follow_the_spec() {
+        let base = Url::parse("http://frontend:3000").expect("url");
+        let p = ProviderConfig::better_auth(&base);
+        assert_eq!(p.issuer, "http://frontend:3000");
+        assert_eq!(p.audiences, Some(vec!["http://frontend:3000".to_owned()]));
+        assert_eq!(
+            p.jwks_url().map(Url::as_str),
+            Some("http://frontend:3000/api/auth/jwks")
+        );
+        assert_eq!(p.issuer_setting.as_deref(), Some("BETTER_AUTH_ISSUER"));
+        let nested =
+            ProviderConfig::better_auth(&Url::parse("https://x.example/app/").expect("url"));
+        assert_eq!(
+            nested.jwks_url().map(Url::as_str),
+            Some("https://x.example/app/api/auth/jwks")
+        );
+        assert_eq!(nested.issuer, "https://x.example");
+    }
+
+    #[test]
+    fn hmac_algorithm_without_secret_is_a_config_error() {
+        let mut p = ProviderConfig::better_auth(&Url::parse("http://f:3000").expect("url"));
+        p.algorithms = vec![Algorithm::HS256];
+        assert!(matches!(
+            p.validate(),
+            Err(InitError::HmacWithoutSecret { .. })
+        ));
+        p.hmac_secret = Some(HmacSecret::new("s"));
+        assert!(p.validate().is_ok());
+    }
+
+    #[test]
+    fn secret_adds_hmac_to_the_default_list_only() {
+        let mut p = ProviderConfig::better_auth(&Url::parse("http://f:3000").expect("url"));
+        assert!(!p.allowed_algorithms().contains(&Algorithm::HS256));
+        p.hmac_secret = Some(HmacSecret::new("s"));
+        assert!(p.allowed_algorithms().contains(&Algorithm::HS256));
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let mut p = ProviderConfig::better_auth(&Url::parse("http://f:3000").expect("url"));
+        p.hmac_secret = Some(HmacSecret::new("super-secret-value"));
+        assert!(!format!("{p:?}").contains("super-secret-value"));
+    }
+}

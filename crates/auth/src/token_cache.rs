@@ -1,0 +1,130 @@
+//! Verified-token cache: a token seen again skips parsing and the signature
+//! check. Bounded in entries; keyed by SHA-256 of the token so the cache holds
+//! no bearer credentials. The verifier re-checks expiry and the signing key's
+//! presence on every hit, so an entry never outlives either.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
+
+use crate::verifier::VerifiedToken;
+
+/// What was verified, and what must still hold for it to count.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    pub token: VerifiedToken,
+    /// Index of the provider in the verifier.
+    pub provider: usize,
+    /// `(kid, thumbprint)` of the key that verified it; `None` for HMAC.
+    pub key: Option<(Option<String>, String)>,
+    /// Last Unix second at which the token is still accepted (`exp + leeway`).
+    pub valid_until: i64,
+}
+
+pub(crate) type Digest32 = [u8; 32];
+
+pub(crate) struct TokenCache {
+    capacity: usize,
+    map: Mutex<HashMap<Digest32, Arc<Entry>>>,
+}
+
+impl TokenCache {
+    pub(crate) fn new(capacity: usize) -> Self {
+        TokenCache {
+            capacity,
+            map: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub(crate) fn digest(token: &str) -> Digest32 {
+        Sha256::digest(token.as_bytes()).into()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Digest32, Arc<Entry>>> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn get(&self, digest: &Digest32) -> Option<Arc<Entry>> {
+        if self.capacity == 0 {
+            return None;
+        }
+        self.lock().get(digest).cloned()
+    }
+
+    pub(crate) fn remove(&self, digest: &Digest32) {
+        self.lock().remove(digest);
+    }
+
+    /// Inserts; when full, drops expired entries first, then an arbitrary
+    /// eighth of the rest (HashMap order), so the bound holds under any load.
+    pub(crate) fn insert(&self, digest: Digest32, entry: Entry, now: i64) {
+        if self.capacity == 0 {
+            return;
+        }
+        let mut map = self.lock();
+        if map.len() >= self.capacity && !map.contains_key(&digest) {
+            map.retain(|_, e| e.valid_until >= now);
+            if map.len() >= self.capacity {
+                let drop_count = (self.capacity / 8).max(1);
+                let victims: Vec<Digest32> = map.keys().take(drop_count).copied().collect();
+                for k in victims {
+                    map.remove(&k);
+                }
+            }
+        }
+        map.insert(digest, Arc::new(entry));
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(valid_until: i64) -> Entry {
+        Entry {
+            token: VerifiedToken {
+                user_id: "u".into(),
+                provider: Arc::from("p"),
+                issuer: "i".into(),
+                expires_at: valid_until,
+                claims: serde_json::Map::new(),
+            },
+            provider: 0,
+            key: None,
+            valid_until,
+        }
+    }
+
+    #[test]
+    fn cache_never_grows_past_capacity() {
+        let cache = TokenCache::new(16);
+        for i in 0..1000 {
+            cache.insert(TokenCache::digest(&format!("t{i}")), entry(10_000), 0);
+            assert!(cache.len() <= 16);
+        }
+    }
+
+    #[test]
+    fn expired_entries_are_evicted_first() {
+        let cache = TokenCache::new(2);
+        cache.insert(TokenCache::digest("old"), entry(5), 0);
+        cache.insert(TokenCache::digest("live"), entry(100), 0);
+        cache.insert(TokenCache::digest("new"), entry(100), 50);
+        assert!(cache.get(&TokenCache::digest("old")).is_none());
+        assert!(cache.get(&TokenCache::digest("live")).is_some());
+        assert!(cache.get(&TokenCache::digest("new")).is_some());
+    }
+
+    #[test]
+    fn zero_capacity_disables_the_cache() {
+        let cache = TokenCache::new(0);
+        cache.insert(TokenCache::digest("t"), entry(100), 0);
+        assert!(cache.get(&TokenCache::digest("t")).is_none());
+    }
+}

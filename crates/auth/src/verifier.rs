@@ -1,0 +1,591 @@
+//! The decision for one bearer token: size → cache → decode → `alg` → route by
+//! `iss` → allow-list → key → signature → `exp`/`nbf`/`iat` → `aud` → user.
+//! `verify` and `explain` run the very same function; only the trace differs.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::algorithm::Algorithm;
+use crate::claims;
+use crate::clock::{Clock, SystemClock};
+use crate::error::{AuthError, InitError, Reason};
+use crate::explain::{Explanation, StepOutcome, Trace};
+use crate::jwk::{Jwk, JwkSet, KeyCheck};
+pub use crate::jwks::FetchSettings;
+use crate::jwks::{Fetcher, KeyCache, cache::Trigger};
+use crate::jws::Compact;
+use crate::provider::ProviderConfig;
+use crate::status::ProviderStatus;
+use crate::token_cache::{Entry, TokenCache};
+
+/// Everything the verifier needs; build it directly (no environment reading here).
+#[derive(Debug, Clone)]
+pub struct VerifierConfig {
+    /// Trusted identity providers (a token is routed to one by exact `iss`).
+    pub providers: Vec<ProviderConfig>,
+    /// Longest accepted token in bytes (8,192).
+    pub max_token_bytes: usize,
+    /// Key-set fetch limits and schedule.
+    pub fetch: FetchSettings,
+    /// Verified-token cache size in entries (10,000); 0 disables it.
+    pub token_cache_capacity: usize,
+}
+
+impl Default for VerifierConfig {
+    fn default() -> Self {
+        VerifierConfig {
+            providers: Vec::new(),
+            max_token_bytes: 8192,
+            fetch: FetchSettings::default(),
+            token_cache_capacity: 10_000,
+        }
+    }
+}
+
+/// An accepted token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedToken {
+    /// The user id (from the provider's user claim).
+    pub user_id: String,
+    /// Name of the provider that vouched for it.
+    pub provider: Arc<str>,
+    /// Its `iss`.
+    pub issuer: String,
+    /// Its `exp`, Unix seconds.
+    pub expires_at: i64,
+    /// All its claims.
+    pub claims: Map<String, Value>,
+}
+
+struct Provider {
+    config: ProviderConfig,
+    name: Arc<str>,
+    allowed: Vec<Algorithm>,
+    leeway: i64,
+    keys: Arc<KeyCache>,
+}
+
+struct Inner {
+    providers: Vec<Provider>,
+    by_issuer: HashMap<String, usize>,
+    max_token_bytes: usize,
+    retry_after: Duration,
+    clock: Arc<dyn Clock>,
+    tokens: TokenCache,
+    started: AtomicBool,
+}
+
+/// Verifies bearer tokens against the configured providers. Cheap to clone.
+///
+/// ```
+/// use backend_api_auth::{DevelopmentKey, Verifier, VerifierConfig};
+/// # let dir = std::env::temp_dir().join(format!("doc-{}", std::process::id()));
+/// let key = DevelopmentKey::load_or_create(&dir.join("dev.pem")).unwrap();
+/// let verifier = Verifier::new(VerifierConfig { providers: vec![key.provider()], ..Default::default() }).unwrap();
+/// let token = key.sign(&serde_json::json!({
+///     "iss": DevelopmentKey::ISSUER, "aud": DevelopmentKey::AUDIENCE,
+///     "sub": "alice", "exp": 4_000_000_000u64,
+/// }));
+/// let user = tokio::runtime::Runtime::new().unwrap().block_on(verifier.verify(&token)).unwrap();
+/// assert_eq!(user.user_id, "alice");
+/// # std::fs::remove_dir_all(dir).ok();
+/// ```
+#[derive(Clone)]
+pub struct Verifier {
+    inner: Arc<Inner>,
+}
+
+fn truncated(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+impl Verifier {
+    /// Checks the configuration; no network access.
+    pub fn new(config: VerifierConfig) -> Result<Verifier, InitError> {
+        Self::with_clock(config, Arc::new(SystemClock))
+    }
+
+    /// Like [`Verifier::new`] with a chosen clock (tests use a `ManualClock`).
+    pub fn with_clock(
+        config: VerifierConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Verifier, InitError> {
+        let retry_after = config
+            .fetch
+            .refresh_cooldown
+            .clamp(Duration::from_secs(1), Duration::from_secs(30));
+        let fetcher = Arc::new(Fetcher::new(config.fetch)?);
+        let mut providers = Vec::with_capacity(config.providers.len());
+        let mut by_issuer = HashMap::new();
+        for provider in config.providers {
+            provider.validate()?;
+            if let Some(other) = providers
+                .iter()
+                .find(|p: &&Provider| p.config.name == provider.name)
+            {
+                return Err(InitError::DuplicateName(other.config.name.clone()));
+            }
+            if let Some(&i) = by_issuer.get(&provider.issuer) {
+                let first: &Provider = &providers[i];
+                return Err(InitError::DuplicateIssuer {
+                    issuer: provider.issuer.clone(),
+                    first: first.config.name.clone(),
+                    second: provider.name.clone(),
+                });
+            }
+            by_issuer.insert(provider.issuer.clone(), providers.len());
+            let name: Arc<str> = Arc::from(provider.name.as_str());
+            providers.push(Provider {
+                keys: Arc::new(KeyCache::new(
+                    &provider,
+                    name.clone(),
+                    fetcher.clone(),
+                    clock.clone(),
+                )),
+                allowed: provider.allowed_algorithms(),
+                leeway: i64::try_from(provider.leeway.as_secs()).unwrap_or(i64::MAX),
+                name,
+                config: provider,
+            });
+        }
+        Ok(Verifier {
+            inner: Arc::new(Inner {
+                providers,
+                by_issuer,
+                max_token_bytes: config.max_token_bytes,
+                retry_after,
+                clock,
+                tokens: TokenCache::new(config.token_cache_capacity),
+                started: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    /// Starts, on the current tokio runtime, the first fetch of every remote key
+    /// set and the periodic refresh. Never blocks; later calls do nothing.
+    pub fn start(&self) {
+        if tokio::runtime::Handle::try_current().is_err() {
+            tracing::error!(
+                "Verifier::start needs a tokio runtime; key sets will only be fetched on demand"
+            );
+            return;
+        }
+        if self.inner.started.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        for p in &self.inner.providers {
+            p.keys.spawn_refresher();
+        }
+    }
+
+    /// Verifies a bearer token (the text after `Bearer `).
+    pub async fn verify(&self, token: &str) -> Result<VerifiedToken, AuthError> {
+        let result = self.decide(token, &mut Trace::default(), true).await;
+        match &result {
+            Ok(t) => metrics::counter!("auth_success_total", "provider" => t.provider.to_string())
+                .increment(1),
+            Err(e) => metrics::counter!(
+                "auth_failures_total",
+                "reason" => e.reason().code(),
+                "provider" => e.provider().unwrap_or("unknown").to_owned()
+            )
+            .increment(1),
+        }
+        result
+    }
+
+    /// The same decision as [`Verifier::verify`] (without the token cache),
+    /// written down step by step for `doctor token`.
+    pub async fn explain(&self, token: &str) -> Explanation {
+        let mut trace = Trace::recording();
+        let verdict = self.decide(token, &mut trace, false).await;
+        Explanation {
+            header: trace.header,
+            claims: trace.claims,
+            provider: trace.provider,
+            steps: trace.steps,
+            verdict,
+        }
+    }
+
+    /// A snapshot of every provider's key set.
+    pub fn status(&self) -> Vec<ProviderStatus> {
+        self.inner
+            .providers
+            .iter()
+            .map(|p| p.keys.status(&p.config))
+            .collect()
+    }
+
+    /// Fetches a provider's key set now (doctor, tests), ignoring schedule and cool-down.
+    pub async fn refresh(&self, provider: &str) -> Result<(), AuthError> {
+        let p = self
+            .inner
+            .providers
+            .iter()
+            .find(|p| &*p.name == provider)
+            .ok_or_else(|| {
+                AuthError::new(
+                    Reason::IssuerUnknown,
+                    format!("no provider named {provider:?}"),
+                )
+            })?;
+        p.keys
+            .refresh(Trigger::Forced, 0)
+            .await
+            .map(drop)
+            .map_err(|message| {
+                AuthError::new(Reason::KeysUnavailable, "the key set could not be fetched")
+                    .with_hint(message)
+                    .with_provider(p.name.clone())
+                    .with_retry_after(self.inner.retry_after)
+            })
+    }
+
+    async fn decide(
+        &self,
+        token: &str,
+        trace: &mut Trace,
+        use_cache: bool,
+    ) -> Result<VerifiedToken, AuthError> {
+        let inner = &*self.inner;
+        if token.is_empty() {
+            return Err(trace.fail(
+                "size",
+                AuthError::new(Reason::TokenMissing, "no bearer token was presented"),
+            ));
+        }
+        if token.len() > inner.max_token_bytes {
+            let e = AuthError::new(
+                Reason::TokenTooLarge,
+                format!(
+                    "the token is {} bytes; at most {} are accepted",
+                    token.len(),
+                    inner.max_token_bytes
+                ),
+            );
+            return Err(trace.fail("size", e));
+        }
+        trace.pass("size", || format!("{} bytes", token.len()));
+        let digest = TokenCache::digest(token);
+        if use_cache {
+            if let Some(entry) = inner.tokens.get(&digest) {
+                if let Some(hit) = self.still_valid(&entry) {
+                    metrics::counter!("token_cache_hits_total").increment(1);
+                    return Ok(hit);
+                }
+                inner.tokens.remove(&digest);
+            }
+            metrics::counter!("token_cache_misses_total").increment(1);
+        }
+
+        let compact = Compact::parse(token).map_err(|e| {
+            trace.fail(
+                "decode",
+                AuthError::new(
+                    Reason::TokenMalformed,
+                    format!("the token is malformed: {e}"),
+                ),
+            )
+        })?;
+        if trace.is_recording() {
+            trace.header = Some(Value::Object(compact.header.clone()));
+            trace.claims = Some(Value::Object(compact.claims.clone()));
+        }
+        trace.pass("decode", || {
+            "three base64url parts, JSON header and payload".into()
+        });
+
+        let alg = parse_alg(compact.alg()).map_err(|e| trace.fail("algorithm", e))?;
+        let index = self
+            .route(&compact.claims)
+            .map_err(|e| trace.fail("issuer", e))?;
+        let provider = &inner.providers[index];
+        trace.provider = Some(provider.config.name.clone());
+        trace.pass("issuer", || {
+            format!(
+                "iss {:?} → provider {:?}",
+                provider.config.issuer, provider.config.name
+            )
+        });
+        let with_provider = |e: AuthError| e.with_provider(provider.name.clone());
+
+        if !provider.allowed.contains(&alg) {
+            let e = AuthError::new(
+                Reason::AlgNotAllowed,
+                format!("alg {alg} is not accepted for this issuer"),
+            )
+            .with_hint(format!(
+                "provider {:?} allows {}; change its algorithms setting if {alg} is intended",
+                provider.config.name,
+                provider
+                    .allowed
+                    .iter()
+                    .map(|a| a.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            return Err(trace.fail("algorithm", with_provider(e)));
+        }
+        trace.pass("algorithm", || format!("{alg} is allowed"));
+
+        let key = if alg.is_hmac() {
+            trace.pass("key", || "shared secret of the provider".into());
+            None
+        } else {
+            let key = self
+                .key_for(provider, alg, compact.kid())
+                .await
+                .map_err(|e| trace.fail("key", with_provider(e)))?;
+            trace.pass("key", || {
+                format!(
+                    "kid {:?} ({} key)",
+                    key.kid().unwrap_or("(none)"),
+                    key.key_type()
+                )
+            });
+            Some(key)
+        };
+
+        let valid = match (&key, alg.hmac(), &provider.config.hmac_secret) {
+            (Some(key), _, _) => {
+                key.check(alg, compact.signing_input, &compact.signature) == KeyCheck::Valid
+            }
+            (None, Some(hmac), Some(secret)) => {
+                secret.verify(hmac, compact.signing_input, &compact.signature)
+            }
+            _ => false,
+        };
+        if !valid {
+            let e = AuthError::new(Reason::BadSignature, "the token signature does not verify").with_hint(
+                "the token was altered, or signed by a different key with the same kid (check that issuer and key-set URL belong to the same identity provider)",
+            );
+            return Err(trace.fail("signature", with_provider(e)));
+        }
+        trace.pass("signature", || format!("{alg} signature verifies"));
+
+        let now = inner.clock.unix_seconds();
+        let claims = &compact.claims;
+        let exp = claims::check_exp(claims, now, provider.leeway)
+            .map_err(|e| trace.fail("exp", with_provider(e)))?;
+        trace.pass("exp", || format!("expires in {} s", exp - now));
+        claims::check_not_before(claims, now, provider.leeway)
+            .map_err(|e| trace.fail("nbf/iat", with_provider(e)))?;
+        trace.pass("nbf/iat", || "not in the future".into());
+        match &provider.config.audiences {
+            Some(expected) => {
+                claims::check_audience(claims, expected)
+                    .map_err(|e| trace.fail("aud", with_provider(e)))?;
+                trace.pass("aud", || "an expected audience is present".into());
+            }
+            None => trace.step("aud", StepOutcome::Skipped, || {
+                "no audience configured for this provider".into()
+            }),
+        }
+        let user_id = claims::user_id(claims, provider.config.user_claim.as_deref())
+            .map_err(|e| trace.fail("user", with_provider(e)))?;
+        trace.pass("user", || format!("user id {user_id:?}"));
+
+        let verified = VerifiedToken {
+            user_id,
+            provider: provider.name.clone(),
+            issuer: provider.config.issuer.clone(),
+            expires_at: exp,
+            claims: compact.claims,
+        };
+        if use_cache {
+            let entry = Entry {
+                token: verified.clone(),
+                provider: index,
+                key: key.map(|k| (k.kid().map(str::to_owned), k.thumbprint().to_owned())),
+                valid_until: exp.saturating_add(provider.leeway),
+            };
+            inner.tokens.insert(digest, entry, now);
+        }
+        Ok(verified)
+    }
+
+    /// A cache hit counts only while the token is unexpired and its key is
+    /// still in the provider's current key set.
+    fn still_valid(&self, entry: &Entry) -> Option<VerifiedToken> {
+        if self.inner.clock.unix_seconds() > entry.valid_until {
+            return None;
+        }
+        if let Some((kid, thumbprint)) = &entry.key {
+            let keys = self.inner.providers.get(entry.provider)?.keys.keys()?;
+            if !keys.contains(kid.as_deref(), thumbprint) {
+                return None;
+            }
+        }
+        Some(entry.token.clone())
+    }
+
+    fn route(&self, claims: &Map<String, Value>) -> Result<usize, AuthError> {
+        let iss = match claims.get("iss") {
+            Some(Value::String(s)) => s,
+            Some(_) => {
+                return Err(AuthError::new(
+                    Reason::TokenMalformed,
+                    "the iss claim has the wrong type",
+                ));
+            }
+            None => {
+                return Err(
+                    AuthError::new(Reason::IssuerUnknown, "the token has no iss claim")
+                        .with_hint("the identity provider must put its issuer URL in iss"),
+                );
+            }
+        };
+        if let Some(&i) = self.inner.by_issuer.get(iss.as_str()) {
+            return Ok(i);
+        }
+        let shown = truncated(iss, 200);
+        let hint = match self.inner.providers.as_slice() {
+            [] => "no identity provider is configured".to_owned(),
+            [only] => {
+                let setting = only
+                    .config
+                    .issuer_setting
+                    .clone()
+                    .unwrap_or_else(|| format!("issuer of provider {:?}", only.config.name));
+                let slash =
+                    if only.config.issuer.trim_end_matches('/') == shown.trim_end_matches('/') {
+                        " (they differ only by a trailing slash)"
+                    } else {
+                        ""
+                    };
+                format!(
+                    "token iss is {shown} but the configured issuer is {}{slash}: set {setting}={shown} if that issuer is trusted",
+                    only.config.issuer
+                )
+            }
+            many => format!(
+                "token iss is {shown}; configured issuers: {}; add a provider for it or correct an issuer setting",
+                many.iter()
+                    .map(|p| format!(
+                        "{} ({}{})",
+                        p.config.issuer,
+                        p.config.name,
+                        p.config
+                            .issuer_setting
+                            .as_deref()
+                            .map(|s| format!(", set by {s}"))
+                            .unwrap_or_default()
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        Err(AuthError::new(
+            Reason::IssuerUnknown,
+            format!("the token's issuer {shown:?} is not trusted here"),
+        )
+        .with_hint(hint))
+    }
+
+    /// Finds the key for `kid`, refreshing the key set (single-flight,
+    /// cool-down) when it is not there or no keys are loaded.
+    async fn key_for(
+        &self,
+        provider: &Provider,
+        alg: Algorithm,
+        kid: Option<&str>,
+    ) -> Result<Arc<Jwk>, AuthError> {
+        let cache = &provider.keys;
+        let mut refreshed = false;
+        loop {
+            let seen = cache.attempts();
+            let keys = cache.keys();
+            if let Some(set) = &keys
+                && let Some(key) = select(set, alg, kid)?
+            {
+                return Ok(key);
+            }
+            if refreshed || !cache.is_remote() {
+                return Err(self.missing_key(provider, keys.as_deref(), kid));
+            }
+            let _ = cache.refresh(Trigger::Demand, seen).await;
+            refreshed = true;
+        }
+    }
+
+    fn missing_key(
+        &self,
+        provider: &Provider,
+        keys: Option<&JwkSet>,
+        kid: Option<&str>,
+    ) -> AuthError {
+        let Some(keys) = keys else {
+            let hint = provider
+                .keys
+                .last_error()
+                .unwrap_or_else(|| "the first key-set fetch has not finished yet".to_owned());
+            return AuthError::new(
+                Reason::KeysUnavailable,
+                "the signing keys of this token's issuer are unavailable; try again shortly",
+            )
+            .with_hint(hint)
+            .with_retry_after(self.inner.retry_after);
+        };
+        let shown = kid.map_or_else(
+            || "(none)".to_owned(),
+            |k| format!("{:?}", truncated(k, 64)),
+        );
+        AuthError::new(Reason::UnknownKid, format!("no signing key with kid {shown} is known for this issuer")).with_hint(format!(
+            "the key set of provider {:?} has kids {:?}; a new key appears after the next refresh (at most one per cool-down); a token from another environment or provider looks like this too",
+            provider.config.name,
+            keys.key_ids()
+        ))
+    }
+}
+
+/// `alg` from the header: `none` in any case and unknown names are refused.
+fn parse_alg(name: &str) -> Result<Algorithm, AuthError> {
+    if name.eq_ignore_ascii_case("none") {
+        return Err(AuthError::new(
+            Reason::AlgNotAllowed,
+            "unsigned tokens (alg none) are never accepted",
+        ));
+    }
+    name.parse::<Algorithm>().map_err(|_| {
+        AuthError::new(
+            Reason::AlgNotAllowed,
+            format!("alg {:?} is not supported", truncated(name, 20)),
+        )
+    })
+}
+
+/// The key with this kid that can verify `alg`. `Ok(None)`: no such kid (refresh
+/// may help). A kid whose key does not fit `alg` is refused, never "fixed".
+fn select(set: &JwkSet, alg: Algorithm, kid: Option<&str>) -> Result<Option<Arc<Jwk>>, AuthError> {
+    let mut candidates: Vec<&Arc<Jwk>> = set.with_kid(kid).collect();
+    if candidates.is_empty() && kid.is_none() && set.len() == 1 {
+        candidates = set.keys().iter().collect();
+    }
+    if candidates.is_empty() {
+        return Ok(None);
+    }
+    match candidates.iter().find(|k| k.algorithms().any(|a| a == alg)) {
+        Some(key) => Ok(Some(Arc::clone(key))),
+        None => {
+            let key = candidates[0];
+            Err(AuthError::new(
+                Reason::AlgNotAllowed,
+                format!("the key for this kid cannot verify {alg}"),
+            )
+            .with_hint(format!(
+                "kid {:?} is a {} key for {}; the token's alg does not match the key",
+                key.kid().unwrap_or("(none)"),
+                key.key_type(),
+                key.algorithms()
+                    .map(|a| a.as_str())
+                    .collect::<Vec<_>>()
+                    .join("/")
+            )))
+        }
+    }
+}
