@@ -1,0 +1,423 @@
+"""Static checks of the backend-api Helm chart with the real Helm binary (no cluster needed).
+
+Renders the chart for several value sets, lints it, validates every manifest offline against the
+Kubernetes JSON schemas (kubernetes-validate, strict), proves the values schema refuses misspelled
+and mistyped values, and asserts the properties that answer the seed post-mortems: probes,
+checksum annotations, NetworkPolicy ports, the database password surviving an upgrade, names,
+labels and image tags. Prints one line per check and ends with "N passed, N failed".
+
+Run by .ci/packaging.sh; tools come from infrastructure/ci/install-tools.sh (helm,
+kubernetes-validate on PATH; this file runs under that venv's Python for PyYAML).
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+import traceback
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+CHART = REPO / "infrastructure" / "helm" / "backend-api"
+SEED_DOC = REPO.parent / "shared" / "seeds" / "000_7dfa2898f88fe146.txt"
+RELEASE = "backend-api"
+# Oldest and newest Kubernetes minor versions the manifests must validate against (Chart.yaml kubeVersion >=1.25).
+KUBE_VERSIONS = ["1.29.0", "1.35.0"]
+
+# Value sets rendered, linted and validated: name -> extra helm arguments.
+SCENARIOS = {
+    "default": [],
+    "local": ["-f", str(CHART / "values-local.yaml")],
+    "seed-000": ["-f", str(CHART / "ci" / "seed-000-values.yaml")],
+    "all-features": ["-f", str(CHART / "ci" / "all-features-values.yaml")],
+    "external-db": ["-f", str(CHART / "ci" / "external-db-values.yaml")],
+    "sqlite-persistent": ["-f", str(CHART / "ci" / "sqlite-persistent-values.yaml")],
+    "seed-000+networkpolicy": ["-f", str(CHART / "ci" / "seed-000-values.yaml"), "--set", "networkPolicy.enabled=true"],
+}
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def expect(condition, message):
+    if not condition:
+        raise CheckFailed(message)
+
+
+def run(args, **kw):
+    return subprocess.run(args, capture_output=True, text=True, **kw)
+
+
+def helm_template(*args, release=RELEASE):
+    """Rendered documents, or CheckFailed with Helm's message."""
+    p = run(["helm", "template", release, str(CHART), *args])
+    expect(p.returncode == 0, f"helm template {' '.join(args)} failed:\n{p.stderr.strip()}")
+    return [d for d in yaml.safe_load_all(p.stdout) if d]
+
+
+def find(docs, kind, name=None):
+    found = [d for d in docs if d["kind"] == kind and (name is None or d["metadata"]["name"] == name)]
+    expect(found, f"no {kind} {name or ''} rendered")
+    return found[0]
+
+
+def container(docs):
+    return find(docs, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+
+
+def annotations(docs):
+    return find(docs, "Deployment")["spec"]["template"]["metadata"].get("annotations", {})
+
+
+def egress_ports(docs):
+    """{(port, protocol)} opened by the NetworkPolicy, with the peers of each rule."""
+    policy = find(docs, "NetworkPolicy")
+    return {(p["port"], p.get("protocol", "TCP")) for rule in policy["spec"]["egress"] for p in rule.get("ports", [])}
+
+
+# ---------------------------------------------------------------------------------------------
+CHECKS = []
+
+
+def check(fn):
+    CHECKS.append(fn)
+    return fn
+
+
+@check
+def seed_fixture_is_the_seed_verbatim():
+    """ci/seed-000-values.yaml is byte for byte the seed guide's "values.yaml for Backend" block."""
+    if not SEED_DOC.exists():
+        return "skipped: ../shared/seeds not beside the repository"
+    text = SEED_DOC.read_text()
+    block = re.search(r"### values.yaml for Backend\s+```yaml\n(.*?)```", text, re.S)
+    expect(block, "values.yaml block not found in the seed document")
+    fixture = (CHART / "ci" / "seed-000-values.yaml").read_text()
+    expect(fixture == block.group(1), "ci/seed-000-values.yaml differs from the seed's values.yaml")
+
+
+@check
+def lint_strict_every_scenario():
+    for name, args in SCENARIOS.items():
+        p = run(["helm", "lint", "--strict", str(CHART), *args])
+        expect(p.returncode == 0, f"helm lint --strict ({name}) failed:\n{p.stdout}{p.stderr}")
+
+
+RENDERED = {}
+
+
+@check
+def every_scenario_renders_and_validates_offline():
+    """kubernetes-validate --strict: unknown or mistyped fields fail, for each pinned Kubernetes version."""
+    with tempfile.TemporaryDirectory() as tmp:
+        files = []
+        for name, args in SCENARIOS.items():
+            RENDERED[name] = helm_template(*args)
+            path = Path(tmp) / f"{name}.yaml"
+            path.write_text(yaml.safe_dump_all(RENDERED[name]))
+            files.append(str(path))
+        for version in KUBE_VERSIONS:
+            p = run(["kubernetes-validate", "--strict", "--quiet", "-k", version, *files])
+            expect(p.returncode == 0, f"kubernetes-validate {version} failed:\n{p.stdout}{p.stderr}")
+        # The validator must be able to fail: a misspelled field in a Deployment is refused.
+        broken = Path(tmp) / "broken.yaml"
+        deployment = json.loads(json.dumps(find(RENDERED["default"], "Deployment")))
+        deployment["spec"]["template"]["spec"]["containers"][0]["imagePullPolcy"] = "Always"
+        broken.write_text(yaml.safe_dump(deployment))
+        p = run(["kubernetes-validate", "--strict", "--quiet", "-k", KUBE_VERSIONS[-1], str(broken)])
+        expect(p.returncode != 0, "kubernetes-validate accepted a misspelled Deployment field")
+
+
+# (helm arguments, text the error must contain): each must be REFUSED with a message naming the problem.
+REFUSED = [
+    (["--set", "image.tga=1.0"], "additional properties 'tga' not allowed"),
+    (["--set-json", "image.tag=1.5"], "/image/tag"),
+    (["--set", "replicaCont=2"], "additional properties 'replicaCont' not allowed"),
+    (["--set", "replicaCount=two"], "/replicaCount"),
+    (["--set", "environment=prod"], "/environment"),
+    (["--set", "image.pullPolicy=sometimes"], "/image/pullPolicy"),
+    (["--set", "livenessProbe.httpGet.pth=/health"], "additional properties 'pth' not allowed"),
+    (["--set", "networkPolicy.enabeld=true"], "additional properties 'enabeld' not allowed"),
+    (["--set", "networkPolicy.enabled=yes"], "/networkPolicy/enabled"),
+    (["--set", "resources.limits.memory=lots"], "/resources/limits/memory"),
+    (["--set", "database.sslMode=on"], "/database/sslMode"),
+    (["--set", "database.port=99999"], "/database/port"),
+    (["--set", "auth.betterAuth.url=frontend:3000"], "/auth/betterAuth/url"),
+    (["--set", "auth.betterAuth.secret.existingSecrt=x"], "additional properties 'existingSecrt' not allowed"),
+    (["--set-json", 'auth.providers=[{"name":"kc","issuer":"https://id.example.com"}]'], "/auth/providers/0"),
+    (["--set-json", 'auth.providers=[{"name":"kc","issuer":"https://id","discovery":true,"algorithms":["HS256"]}]'],
+     "/auth/providers/0/algorithms/0"),
+    (["--set-json", 'env=[{"name":"PORT","value":8000}]'], "/env/0/value"),
+    (["--set", "autoscaling.targetCPUUtilizationPercentage=150"], "/autoscaling/targetCPUUtilizationPercentage"),
+    # Refused by the templates: combinations the schema cannot see.
+    (["--set", "replicaCount=2"], "SQLite keeps the tasks in each pod's own volume"),
+    (["--set", "autoscaling.enabled=true"], "SQLite keeps the tasks in each pod's own volume"),
+    (["--set", "database.host=db.example.com"], "no password"),
+    (["--set", "livenessProbe.tcpSocket.port=8000"], "livenessProbe needs exactly one of httpGet"),
+]
+
+
+@check
+def misspelled_or_mistyped_values_are_refused_with_a_clear_message():
+    for args, message in REFUSED:
+        p = run(["helm", "template", RELEASE, str(CHART), *args])
+        expect(p.returncode != 0, f"helm template {' '.join(args)} was ACCEPTED; it must be refused")
+        expect(message in p.stderr, f"helm template {' '.join(args)} refused without naming {message!r}:\n{p.stderr}")
+        lint = run(["helm", "lint", "--strict", str(CHART), *args])
+        if not message.startswith(("SQLite", "no password", "livenessProbe needs")):
+            expect(lint.returncode != 0, f"helm lint {' '.join(args)} passed; it must fail")
+
+
+@check
+def names_and_labels_match_the_seed_commands():
+    """`kubectl get pods -l app.kubernetes.io/name=backend-api`, `svc/backend-api`, `deployment backend-api`."""
+    for name, docs in RENDERED.items():
+        deployment, service = find(docs, "Deployment", "backend-api"), find(docs, "Service", "backend-api")
+        pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+        expect(pod_labels.get("app.kubernetes.io/name") == "backend-api", f"{name}: pod label name")
+        selector = service["spec"]["selector"]
+        expect(all(pod_labels.get(k) == v for k, v in selector.items()), f"{name}: Service selects no pod")
+        expect(deployment["spec"]["selector"]["matchLabels"].items() <= pod_labels.items(), f"{name}: selector")
+        expect(service["spec"]["ports"][0]["port"] == 8000, f"{name}: Service port")
+        for d in docs:
+            if d["kind"] in ("StatefulSet", "Service") and d["metadata"]["name"].endswith("-postgresql"):
+                labels = d["metadata"]["labels"]
+                expect(labels["app.kubernetes.io/name"] != "backend-api", f"{name}: database labelled as the API")
+    other = helm_template(release="tasks")
+    find(other, "Deployment", "tasks-backend-api")
+
+
+@check
+def probes_startup_then_liveness_on_health_readiness_on_ready():
+    c = container(RENDERED["default"])
+    expect(c["ports"][0] == {"name": "http", "containerPort": 8000, "protocol": "TCP"}, "container port")
+    expect(c["startupProbe"]["httpGet"] == {"path": "/health", "port": "http"}, "startupProbe")
+    expect(c["livenessProbe"]["httpGet"] == {"path": "/health", "port": "http"}, "livenessProbe")
+    expect(c["readinessProbe"]["httpGet"] == {"path": "/ready", "port": "http"}, "readinessProbe")
+    window = c["startupProbe"]["periodSeconds"] * c["startupProbe"]["failureThreshold"]
+    expect(window >= 60, f"startup window {window}s: slow starts get killed (seed F11)")
+    # The seed's own probes are kept as written, and the startupProbe still protects them.
+    seed = container(RENDERED["seed-000"])
+    expect(seed["livenessProbe"]["initialDelaySeconds"] == 30, "seed livenessProbe not kept")
+    expect(seed["startupProbe"]["httpGet"]["path"] == "/health", "seed render lost the startupProbe")
+
+
+@check
+def resources_have_memory_requests_and_limits():
+    for name in ("default", "local", "all-features", "external-db"):
+        r = container(RENDERED[name])["resources"]
+        expect(r["requests"]["memory"] and r["limits"]["memory"], f"{name}: memory request/limit missing")
+    seed = container(RENDERED["seed-000"])["resources"]
+    expect(seed["limits"] == {"cpu": "500m", "memory": "512Mi"}, "seed resources not kept")
+
+
+@check
+def pods_are_hardened():
+    for name, docs in RENDERED.items():
+        pod = find(docs, "Deployment")["spec"]["template"]["spec"]
+        c = pod["containers"][0]
+        expect(pod["automountServiceAccountToken"] is False, f"{name}: token automount")
+        expect(pod["securityContext"]["runAsNonRoot"] is True, f"{name}: runAsNonRoot")
+        expect(pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, f"{name}: seccomp")
+        sc = c["securityContext"]
+        expect(sc["readOnlyRootFilesystem"] is True and sc["allowPrivilegeEscalation"] is False, f"{name}: fs/escalation")
+        expect(sc["capabilities"]["drop"] == ["ALL"], f"{name}: capabilities")
+        mounts = {m["mountPath"] for m in c["volumeMounts"]}
+        expect({"/data", "/tmp"} <= mounts, f"{name}: writable /data and /tmp missing under a read-only root")
+        expect(c["workingDir"] == "/data", f"{name}: working directory")
+    sa = find(RENDERED["default"], "ServiceAccount", "backend-api")
+    expect(sa["automountServiceAccountToken"] is False, "ServiceAccount automounts its token")
+
+
+@check
+def sqlite_lives_in_the_data_volume():
+    cm = find(RENDERED["default"], "ConfigMap", "backend-api")
+    expect(cm["data"]["DATABASE_URL"] == "sqlite:///data/backend-api.db", "SQLite URL outside /data")
+    persistent = RENDERED["sqlite-persistent"]
+    expect(find(persistent, "Deployment")["spec"]["strategy"] == {"type": "Recreate"}, "RWO volume needs Recreate")
+    pvc = find(persistent, "PersistentVolumeClaim", "backend-api-data")
+    expect(pvc["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep", "data PVC deleted on uninstall")
+
+
+@check
+def image_tag_latest_and_pull_never_only_in_local_values():
+    for name, docs in RENDERED.items():
+        c = container(docs)
+        if name == "local" or name.startswith("seed-000"):  # the seed's file asks for latest/Never itself
+            continue
+        expect(not c["image"].endswith(":latest") and ":" in c["image"], f"{name}: image {c['image']}")
+        expect(c["imagePullPolicy"] != "Never", f"{name}: pullPolicy Never outside local values")
+    local = container(RENDERED["local"])
+    expect(local["image"] == "backend-api:latest" and local["imagePullPolicy"] == "Never", "values-local image")
+
+
+@check
+def env_has_no_duplicates_and_keeps_the_seed_entries():
+    for name, docs in RENDERED.items():
+        names = [e["name"] for e in container(docs).get("env", [])]
+        expect(len(names) == len(set(names)), f"{name}: duplicate env entries {names}")
+    seed_env = yaml.safe_load((CHART / "ci" / "seed-000-values.yaml").read_text())["env"]
+    rendered = container(RENDERED["seed-000"])["env"]
+    expect(all(e in rendered for e in seed_env), "seed env entries changed")
+    # The seed points DATABASE_URL at its Secret: the chart must not add its own SQLite one on top.
+    expect([e["name"] for e in rendered].count("DATABASE_URL") == 1, "DATABASE_URL twice")
+
+
+@check
+def secret_refs_to_the_chart_secret_name_keys_it_renders():
+    for name, docs in RENDERED.items():
+        rendered = {(d["metadata"]["name"], k) for d in docs if d["kind"] == "Secret" for k in d.get("data", {})}
+        chart_secrets = {d["metadata"]["name"] for d in docs if d["kind"] == "Secret"}
+        for e in container(docs).get("env", []):
+            ref = (e.get("valueFrom") or {}).get("secretKeyRef")
+            if ref and ref["name"] in chart_secrets:
+                expect((ref["name"], ref["key"]) in rendered, f"{name}: {e['name']} -> missing key {ref}")
+
+
+@check
+def checksum_annotations_follow_configmap_and_secret_values():
+    """A changed value of the chart's ConfigMap or Secret changes the pod template, so pods roll (F13)."""
+    base = annotations(helm_template("--set", "auth.betterAuth.secret.value=first"))
+    secret_changed = annotations(helm_template("--set", "auth.betterAuth.secret.value=second"))
+    config_changed = annotations(helm_template("--set", "auth.betterAuth.secret.value=first", "--set", "logging.level=debug"))
+    again = annotations(helm_template("--set", "auth.betterAuth.secret.value=first"))
+    expect(base["checksum/secret"] != secret_changed["checksum/secret"], "secret change kept checksum/secret")
+    expect(base["checksum/config"] == secret_changed["checksum/config"], "secret change moved checksum/config")
+    expect(base["checksum/config"] != config_changed["checksum/config"], "config change kept checksum/config")
+    expect(base == again, "same values, different checksums: pods would roll on every upgrade")
+    providers = annotations(RENDERED["all-features"])["checksum/config"]
+    edited = annotations(helm_template("-f", str(CHART / "ci" / "all-features-values.yaml"),
+                                       "--set", "auth.providers[0].leewaySeconds=5"))["checksum/config"]
+    expect(providers != edited, "providers file change kept checksum/config")
+    expect("checksum/external-secrets" in annotations(RENDERED["seed-000"]), "no checksum of the seed's Secrets")
+
+
+@check
+def networkpolicy_egress_is_generated_from_the_endpoints():
+    dns = {(53, "UDP"), (53, "TCP")}
+    ports = egress_ports(RENDERED["external-db"])
+    expect(ports == dns | {(8080, "TCP"), (5432, "TCP")}, f"external-db egress {sorted(ports)}")
+    ports = egress_ports(RENDERED["all-features"])
+    expect(dns | {(3000, "TCP"), (8080, "TCP"), (443, "TCP"), (5432, "TCP")} <= ports, f"all-features {sorted(ports)}")
+    pg_rule = [r for r in find(RENDERED["all-features"], "NetworkPolicy")["spec"]["egress"]
+               if r["ports"][0]["port"] == 5432][0]
+    expect(pg_rule["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "backend-api-postgresql",
+           "bundled PostgreSQL egress not narrowed to its pods")
+    # The seed's raw env: BETTER_AUTH_URL http://frontend:3000, DATABASE_URL in a Secret (port from database.port).
+    ports = egress_ports(RENDERED["seed-000+networkpolicy"])
+    expect(ports == dns | {(3000, "TCP"), (5432, "TCP")}, f"seed egress {sorted(ports)}")
+    # Seed 002 F9: an http back channel without a port is port 80, and must be opened.
+    f9 = helm_template("-f", str(CHART / "ci" / "external-db-values.yaml"),
+                       "--set", "auth.providers[0].internalUrl=http://keycloak-keycloak")
+    expect((80, "TCP") in egress_ports(f9), "http back channel without a port: 80 not opened")
+    expect(not any(d["kind"] == "NetworkPolicy" for d in RENDERED["default"]), "NetworkPolicy on by default")
+
+
+@check
+def providers_file_is_valid_toml_with_every_field():
+    cm = find(RENDERED["all-features"], "ConfigMap", "backend-api-providers")
+    providers = tomllib.loads(cm["data"]["providers.toml"])["provider"]
+    expect([p["name"] for p in providers] == ["keycloak", "auth0"], "provider names")
+    kc = providers[0]
+    expect(kc == {"name": "keycloak", "issuer": "https://id.example.com/realms/app", "discovery": True,
+                  "internal_url": "http://keycloak-keycloak.identity.svc:8080", "audiences": ["backend-api"],
+                  "algorithms": ["RS256", "ES256"], "user_claim": "sub", "leeway_seconds": 60}, f"keycloak {kc}")
+    c = container(RENDERED["all-features"])
+    expect({"mountPath": "/etc/backend-api", "name": "providers", "readOnly": True} in c["volumeMounts"], "mount")
+    expect(find(RENDERED["all-features"], "ConfigMap", "backend-api")["data"]["AUTH_PROVIDERS_FILE"]
+           == "/etc/backend-api/providers.toml", "AUTH_PROVIDERS_FILE")
+
+
+@check
+def optional_hpa_and_pdb():
+    docs = RENDERED["all-features"]
+    expect("replicas" not in find(docs, "Deployment")["spec"], "replicas set while the HPA scales")
+    hpa = find(docs, "HorizontalPodAutoscaler")
+    expect({m["resource"]["name"] for m in hpa["spec"]["metrics"]} == {"cpu", "memory"}, "HPA metrics")
+    expect(find(docs, "PodDisruptionBudget")["spec"]["minAvailable"] == 1, "PDB")
+    for kind in ("HorizontalPodAutoscaler", "PodDisruptionBudget"):
+        expect(not any(d["kind"] == kind for d in RENDERED["default"]), f"{kind} on by default")
+
+
+def kubeconfig_for(port, directory):
+    path = Path(directory) / "kubeconfig"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config",
+        "clusters": [{"name": "fake", "cluster": {"server": f"http://127.0.0.1:{port}"}}],
+        "users": [{"name": "fake", "user": {"token": "ci"}}],
+        "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "fake", "namespace": "default"}}],
+        "current-context": "fake"}))
+    return str(path)
+
+
+@check
+def database_password_is_not_regenerated_on_upgrade():
+    """Seed 002 F10: install, then upgrade against a cluster holding the first Secret: same password."""
+    values = ["-f", str(CHART / "values-local.yaml")]
+    first = helm_template(*values)
+    secret = find(first, "Secret", "backend-api-postgresql")
+    expect(secret["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep", "password Secret not kept")
+    expect(helm_template(*values) != first, "two fresh installs share a password: it is not random")
+    with tempfile.TemporaryDirectory() as tmp:
+        objects, port_file = Path(tmp) / "cluster.yaml", Path(tmp) / "port"
+        objects.write_text(yaml.safe_dump_all(first))
+        server = subprocess.Popen([sys.executable, str(HERE / "fake_apiserver.py"), str(objects), str(port_file)])
+        try:
+            deadline = time.monotonic() + 10
+            while not (port_file.exists() and port_file.read_text()):
+                expect(server.poll() is None and time.monotonic() < deadline, "fake API server did not start")
+                time.sleep(0.05)
+            upgrade = helm_template(*values, "--dry-run=server", "--is-upgrade", "--disable-openapi-validation",
+                                    "--kubeconfig", kubeconfig_for(port_file.read_text(), tmp))
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    after = find(upgrade, "Secret", "backend-api-postgresql")
+    expect(after["data"]["password"] == secret["data"]["password"], "password regenerated on upgrade")
+    expect(container(upgrade)["env"] == container(first)["env"], "backend env changed on upgrade")
+    expect(annotations(upgrade) == annotations(first), "pod template changed on a no-op upgrade")
+
+
+@check
+def notes_explain_how_to_check_the_release():
+    p = run(["helm", "install", RELEASE, str(CHART), "--dry-run=client", "-f", str(CHART / "values-local.yaml")],
+            env={**os.environ, "KUBECONFIG": os.devnull})
+    expect(p.returncode == 0, f"helm install --dry-run=client failed:\n{p.stderr}")
+    notes = p.stdout.split("NOTES:", 1)[-1]
+    for text in ("kubectl -n default exec deploy/backend-api -- backend-api doctor",
+                 "get pods -l app.kubernetes.io/name=backend-api", "backend-api token --sub alice"):
+        expect(text in notes, f"NOTES.txt lacks {text!r}")
+
+
+def main():
+    passed = failed = 0
+    for fn in CHECKS:
+        try:
+            skipped = fn()
+        except CheckFailed as e:
+            failed += 1
+            print(f"FAIL {fn.__name__}: {e}")
+            continue
+        except Exception:  # a crash in a check is a failure of that check, not of the run
+            failed += 1
+            print(f"FAIL {fn.__name__}: crashed\n{traceback.format_exc()}")
+            continue
+        if skipped:
+            print(f"SKIP {fn.__name__}: {skipped}")
+        else:
+            passed += 1
+            print(f"ok   {fn.__name__}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
