@@ -22,3 +22,15 @@ fi
 if [ ! -d interop/node_modules ] || [ interop/package-lock.json -nt interop/node_modules ]; then
   (cd interop && npm ci --no-audit --no-fund)
 fi
+
+# --- Drills: nginx from Debian's packages for the rolling-update drill (crates/api/tests/drills) ---
+# The drill runs nginx itself, in the foreground on 127.0.0.1; the package's own service is kept
+# from starting (policy-rc.d) so that nothing listens on port 80.
+if [ ! -x /usr/sbin/nginx ]; then
+  added_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && added_policy=1
+  fi
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
+  if [ "$added_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
+fi
