@@ -18,6 +18,8 @@
 //                                    tokens signed afterwards use it. -> {"kid": "..."}
 //   POST /__interop/retire?kid=K     back-dates key K's expiry beyond the grace period, so Better Auth's
 //                                    own JWKS filter stops publishing it. -> {"kid": "...", "retired": true}
+//   POST /__interop/sign             body = JWT claims; Better Auth signs them with its current key through the
+//                                    plugin's server-only signJWT (tests forge cross-provider tokens). -> {"token"}
 //   GET  /__interop/stats            -> {"jwks_requests": n}: GETs of the JWKS endpoint served so far
 import http from "node:http";
 import { betterAuth } from "better-auth";
@@ -103,6 +105,12 @@ async function control(req, res, url) {
     if (!row) return sendJson(res, 404, { error: `no key ${kid}` });
     row.expiresAt = new Date(Date.now() - (effectiveGraceSeconds + 60) * 1000);
     return sendJson(res, 200, { kid, retired: true });
+  }
+  if (req.method === "POST" && url.pathname === "/__interop/sign") {
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    const payload = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    return sendJson(res, 200, await auth.api.signJWT({ body: { payload } }));
   }
   if (req.method === "GET" && url.pathname === "/__interop/stats") {
     return sendJson(res, 200, { jwks_requests: jwksRequests });

@@ -1,0 +1,224 @@
+//! The real `backend-api` binary, started on a free loopback port with a fresh SQLite database and only
+//! the environment a test gives it, plus a small HTTP client for its routes.
+
+use std::net::TcpListener;
+
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use tokio::process::Command;
+
+use super::process::{Running, STARTUP_TIMEOUT};
+use super::temp::TempDir;
+
+/// How a test configures the service: environment variables and an optional providers file.
+#[derive(Default)]
+pub struct Launch {
+    env: Vec<(String, String)>,
+    providers_toml: Option<String>,
+}
+
+impl Launch {
+    pub fn new() -> Launch {
+        Launch::default()
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> Launch {
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Writes `toml` to a file in the test's directory and points `AUTH_PROVIDERS_FILE` at it.
+    pub fn providers_file(mut self, toml: &str) -> Launch {
+        self.providers_toml = Some(toml.to_owned());
+        self
+    }
+
+    /// Starts the binary and waits until `/health` answers.
+    pub async fn start(self) -> Service {
+        let dir = TempDir::new("service");
+        let port = free_port();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_backend-api"));
+        // Only what the test sets: a developer's own BETTER_AUTH_URL or DATABASE_URL must not leak in.
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOST", "127.0.0.1")
+            .env("PORT", port.to_string())
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}", dir.path().join("backend-api.db").display()),
+            )
+            .env("LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .arg("serve")
+            .current_dir(dir.path());
+        if let Some(toml) = &self.providers_toml {
+            let path = dir.path().join("providers.toml");
+            std::fs::write(&path, toml).expect("write the providers file");
+            command.env("AUTH_PROVIDERS_FILE", &path);
+        }
+        for (name, value) in &self.env {
+            command.env(name, value);
+        }
+        let mut process = Running::spawn("backend-api", command);
+        let http = client();
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = tokio::time::Instant::now() + STARTUP_TIMEOUT;
+        loop {
+            process.assert_running();
+            if let Ok(health) = http.get(format!("{base}/health")).send().await
+                && health.status() == StatusCode::OK
+            {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "backend-api /health did not answer within {STARTUP_TIMEOUT:?}:\n{}",
+                process.dump()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        Service {
+            base,
+            http,
+            process,
+            _dir: dir,
+        }
+    }
+}
+
+/// A port that was free a moment ago; the service binds it itself (it does not report a port-0 choice).
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    listener.local_addr().expect("bound address").port()
+}
+
+/// The HTTP client of the suite: plain HTTP on loopback, bounded waits.
+pub fn client() -> reqwest::Client {
+    // reqwest is built without a bundled crypto provider; the workspace uses aws-lc-rs.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .expect("HTTP client")
+}
+
+pub struct Service {
+    base: String,
+    http: reqwest::Client,
+    process: Running,
+    _dir: TempDir,
+}
+
+/// One response of the service: status, headers and the JSON body (Null when empty or not JSON).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The reason code of a refusal (`code` of the problem+json body).
+    pub fn code(&self) -> Option<&str> {
+        self.body["code"].as_str()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl Service {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn log_lines(&self) -> Vec<String> {
+        self.process.logs().lines()
+    }
+
+    /// Waits for a log line matching `matches` (logs are written asynchronously).
+    pub async fn wait_for_log(&mut self, what: &str, matches: impl Fn(&str) -> bool) -> String {
+        self.process.wait_for_line(what, matches).await
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = self.http.request(method.clone(), self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}\n{}", self.process.dump()));
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("response body");
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    /// `/ready` once it reports `ready`, failing with its last body otherwise.
+    pub async fn wait_ready(&self) -> Value {
+        let mut last = Value::Null;
+        let outcome = tokio::time::timeout(STARTUP_TIMEOUT, async {
+            loop {
+                let reply = self.call(Method::GET, "/ready", None, None).await;
+                if reply.status == StatusCode::OK {
+                    return reply.body;
+                }
+                last = reply.body;
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        })
+        .await;
+        outcome.unwrap_or_else(|_| panic!("/ready never became ready; last body: {last}"))
+    }
+
+    /// Sum of `jwks_fetches_total` for `provider` over all outcomes, read from `/metrics`.
+    pub async fn jwks_fetches(&self, provider: &str) -> u64 {
+        let text = self
+            .http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        let label = format!("provider=\"{provider}\"");
+        text.lines()
+            .filter(|l| l.starts_with("jwks_fetches_total{") && l.contains(&label))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum::<f64>() as u64
+    }
+
+    /// Asserts that no log line contains `secret` (a token's signature, a password).
+    pub fn assert_logs_never_contain(&self, secret: &str) {
+        let leaked: Vec<String> = self
+            .log_lines()
+            .into_iter()
+            .filter(|l| l.contains(secret))
+            .collect();
+        assert!(leaked.is_empty(), "logs leak a secret: {leaked:#?}");
+    }
+}
