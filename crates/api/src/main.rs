@@ -1,1 +1,3 @@
+mod doctor;
+
 fn main() {}

@@ -1,0 +1,257 @@
+//! `doctor manifests <file|->`: reads rendered Kubernetes YAML (`helm template`, `kubectl get -o yaml`)
+//! and flags what the seeds' post-mortems found, offline, without a cluster.
+//!
+//! Layout: `model` parses the YAML; `network` checks NetworkPolicy egress; `containers` checks probes,
+//! limits and pull policy; `references` checks Secret/ConfigMap references.
+
+mod containers;
+mod model;
+mod network;
+mod references;
+
+use std::io::Read;
+
+use anyhow::Context as _;
+
+use super::codes;
+use super::finding::{Finding, Severity};
+use model::Objects;
+
+/// Rendered charts are a few hundred KiB; anything far larger is not what we think it is.
+const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads the manifests from a file, or from stdin when `source` is `-`.
+pub(crate) fn read_input(source: &str) -> anyhow::Result<String> {
+    let mut text = String::new();
+    let read = if source == "-" {
+        std::io::stdin()
+            .take(MAX_INPUT_BYTES + 1)
+            .read_to_string(&mut text)
+    } else {
+        std::fs::File::open(source)
+            .and_then(|file| file.take(MAX_INPUT_BYTES + 1).read_to_string(&mut text))
+    };
+    read.with_context(|| format!("cannot read manifests from {source}"))?;
+    anyhow::ensure!(
+        text.len() as u64 <= MAX_INPUT_BYTES,
+        "{source} is larger than {MAX_INPUT_BYTES} bytes"
+    );
+    Ok(text)
+}
+
+/// Every finding for the given YAML text.
+pub(crate) fn analyse(input: &str) -> Vec<Finding> {
+    let subject = "manifests";
+    let objects = match Objects::parse(input) {
+        Ok(objects) => objects,
+        Err(error) => {
+            return vec![Finding::fail(
+                codes::MANIFESTS_INVALID,
+                subject,
+                format!("not Kubernetes YAML: {error}"),
+                "pass the output of `helm template …` or `kubectl get deploy,svc,netpol,secret,cm -o yaml`",
+            )];
+        }
+    };
+    if objects.workloads.is_empty() {
+        return vec![Finding::fail(
+            codes::MANIFESTS_INVALID,
+            subject,
+            "no Deployment, StatefulSet, DaemonSet, Job, CronJob or Pod in the input",
+            "pass the rendered chart (`helm template backend-api ./infrastructure/helm/backend-api`)",
+        )];
+    }
+    let mut findings = Vec::new();
+    for workload in &objects.workloads {
+        findings.extend(network::check(&objects, workload));
+        for container in &workload.spec.containers {
+            findings.extend(containers::check(workload, container));
+        }
+        for container in workload
+            .spec
+            .containers
+            .iter()
+            .chain(&workload.spec.init_containers)
+        {
+            findings.extend(references::check(&objects, workload, container));
+        }
+    }
+    if findings.iter().all(|f| f.severity == Severity::Ok) {
+        findings.push(Finding::ok(
+            codes::MANIFESTS_OK,
+            subject,
+            format!(
+                "{} workload(s), {} Service(s), {} NetworkPolicy(ies) checked",
+                objects.workloads.len(),
+                objects.services.len(),
+                objects.policies.len()
+            ),
+        ));
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes_of(input: &str) -> Vec<&'static str> {
+        analyse(input).iter().map(|f| f.code).collect()
+    }
+
+    /// The backend of seed 000's values.yaml, rendered: probes both on /health, pullPolicy Never,
+    /// secrets created out of band.
+    const SEED_000: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: backend-api}
+spec:
+  template:
+    metadata: {labels: {app.kubernetes.io/name: backend-api}}
+    spec:
+      containers:
+        - name: backend-api
+          image: backend-api:latest
+          imagePullPolicy: Never
+          env:
+            - {name: BETTER_AUTH_URL, value: "http://frontend:3000"}
+            - name: BETTER_AUTH_SECRET
+              valueFrom: {secretKeyRef: {name: better-auth-secret, key: better-auth-secret}}
+            - {name: ENVIRONMENT, value: production}
+          resources: {limits: {cpu: 500m, memory: 512Mi}}
+          livenessProbe: {httpGet: {path: /health, port: 8000}, initialDelaySeconds: 30, periodSeconds: 10}
+          readinessProbe: {httpGet: {path: /health, port: 8000}}
+"#;
+
+    #[test]
+    fn seed_000_values_raise_probe_pull_policy_and_secret_findings() {
+        let codes = codes_of(SEED_000);
+        for expected in [
+            codes::LIVENESS_WITHOUT_STARTUP,
+            codes::READINESS_ON_HEALTH,
+            codes::PULL_POLICY_NEVER,
+            codes::ENV_SECRET_MISSING,
+        ] {
+            assert!(
+                codes.contains(&expected),
+                "{expected} missing from {codes:?}"
+            );
+        }
+        assert!(!codes.contains(&codes::NO_RESOURCE_LIMITS));
+        let liveness = analyse(SEED_000)
+            .into_iter()
+            .find(|f| f.code == codes::LIVENESS_WITHOUT_STARTUP)
+            .expect("finding");
+        assert!(liveness.observed.contains("60 s"), "{}", liveness.observed);
+    }
+
+    #[test]
+    fn a_secret_without_the_referenced_key_fails() {
+        let input = format!(
+            "{SEED_000}---\napiVersion: v1\nkind: Secret\nmetadata: {{name: better-auth-secret}}\nstringData: {{secret: x}}\n"
+        );
+        let findings = analyse(&input);
+        let finding = findings
+            .iter()
+            .find(|f| f.code == codes::ENV_SECRET_KEY_MISSING)
+            .expect("key finding");
+        assert_eq!(finding.severity, Severity::Fail);
+        assert!(finding.observed.contains("defines only: secret"));
+        assert!(!findings.iter().any(|f| f.code == codes::ENV_SECRET_MISSING));
+    }
+
+    fn backend_with_policy(policy_ports: &str) -> String {
+        format!(
+            r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: docs-backend}}
+spec:
+  template:
+    metadata: {{labels: {{app: docs-backend}}}}
+    spec:
+      containers:
+        - name: api
+          image: docs:1
+          resources: {{limits: {{cpu: 1, memory: 1Gi}}}}
+          env:
+            - {{name: OIDC_OP_JWKS_ENDPOINT, value: "http://keycloak-keycloak.identity.svc/realms/app/protocol/openid-connect/certs"}}
+            - name: DATABASE_URL
+              valueFrom: {{secretKeyRef: {{name: db, key: url}}}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {{name: db}}
+stringData: {{url: "postgresql://docs:pw@docs-cluster-rw:5432/docs"}}
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: keycloak-keycloak, namespace: identity}}
+spec:
+  selector: {{app.kubernetes.io/name: keycloak}}
+  ports: [{{port: 80, targetPort: 8080}}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: docs-backend}}
+spec:
+  podSelector: {{matchLabels: {{app: docs-backend}}}}
+  policyTypes: [Egress]
+  egress:
+    - ports: [{policy_ports}]
+"#
+        )
+    }
+
+    #[test]
+    fn policy_allowing_the_service_port_but_not_the_pod_port_blocks_the_back_channel() {
+        let findings = analyse(&backend_with_policy(
+            "{port: 53, protocol: UDP}, {port: 443}, {port: 5432}, {port: 80}",
+        ));
+        let blocked = findings
+            .iter()
+            .find(|f| f.code == codes::NP_BLOCKS_IDP_PORT)
+            .expect("back channel blocked");
+        assert!(
+            blocked.observed.contains("pod port 8080"),
+            "{}",
+            blocked.observed
+        );
+        assert!(
+            blocked
+                .fix
+                .as_deref()
+                .is_some_and(|f| f.contains("TCP 8080"))
+        );
+        assert!(
+            !findings
+                .iter()
+                .any(|f| f.code == codes::NP_BLOCKS_DB_PORT || f.code == codes::NP_MISSING_DNS)
+        );
+    }
+
+    #[test]
+    fn policy_without_dns_or_database_port_is_flagged() {
+        let codes = codes_of(&backend_with_policy("{port: 443}, {port: 8080}"));
+        assert!(codes.contains(&codes::NP_MISSING_DNS), "{codes:?}");
+        assert!(codes.contains(&codes::NP_BLOCKS_DB_PORT), "{codes:?}");
+        assert!(!codes.contains(&codes::NP_BLOCKS_IDP_PORT), "{codes:?}");
+    }
+
+    #[test]
+    fn policy_allowing_everything_needed_is_ok() {
+        let codes = codes_of(&backend_with_policy(
+            "{port: 53, protocol: UDP}, {port: 53}, {port: 8080}, {port: 5000, endPort: 6000}",
+        ));
+        assert_eq!(codes, vec![codes::NP_OK, codes::MANIFESTS_OK]);
+    }
+
+    #[test]
+    fn garbage_and_empty_input_are_invalid() {
+        assert_eq!(codes_of("kind: [\n"), vec![codes::MANIFESTS_INVALID]);
+        assert_eq!(
+            codes_of("kind: Service\nmetadata: {name: x}\n"),
+            vec![codes::MANIFESTS_INVALID]
+        );
+    }
+}
