@@ -103,7 +103,7 @@ async fn better_auth_rotation_under_load_fails_no_request() {
         "Better Auth signs with the new key"
     );
     assert!(
-        better_auth.jwks().await["keys"]
+        better_auth.jwks().await.1["keys"]
             .as_array()
             .expect("keys")
             .iter()

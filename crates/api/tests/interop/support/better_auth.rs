@@ -2,10 +2,11 @@
 //! session, driven through Better Auth's own HTTP API the way a browser frontend does.
 
 use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
+use super::http::{client, get_json};
 use super::process::{Running, node_server, wait_listening};
-use super::service::client;
 
 /// How to run Better Auth; `Default` = its defaults (EdDSA, base URL = its loopback URL).
 #[derive(Default)]
@@ -132,24 +133,13 @@ impl BetterAuth {
 
     /// GETs of `/api/auth/jwks` Better Auth served so far: the JWKS fetches made on the wire.
     pub async fn jwks_requests(&self) -> u64 {
-        let response = self
-            .http
-            .get(format!("{}/__interop/stats", self.url))
-            .send()
-            .await
-            .expect("stats request");
-        let body: Value = response.json().await.expect("stats body");
+        let (_, body) = get_json(&self.http, &format!("{}/__interop/stats", self.url)).await;
         body["jwks_requests"].as_u64().expect("jwks_requests")
     }
 
-    pub async fn jwks(&self) -> Value {
-        let response = self
-            .http
-            .get(format!("{}/api/auth/jwks", self.url))
-            .send()
-            .await
-            .expect("JWKS request");
-        response.json().await.expect("JWKS body")
+    /// `GET /api/auth/jwks`: response headers and the key set.
+    pub async fn jwks(&self) -> (HeaderMap, Value) {
+        get_json(&self.http, &format!("{}/api/auth/jwks", self.url)).await
     }
 
     async fn control(&self, path: &str) -> Value {
@@ -165,7 +155,7 @@ impl BetterAuth {
 }
 
 /// `name=value` of Better Auth's session cookie (`better-auth.session_token`, or `__Secure-…` on https).
-fn session_cookie(headers: &reqwest::header::HeaderMap) -> String {
+fn session_cookie(headers: &HeaderMap) -> String {
     headers
         .get_all("set-cookie")
         .iter()

@@ -2,6 +2,7 @@
 //! and a client for each real server (Better Auth, the OIDC provider, backend-api itself).
 
 pub mod better_auth;
+pub mod http;
 pub mod jwt;
 pub mod npm;
 pub mod oidc;

@@ -2,10 +2,11 @@
 //! for the audience `backend-api` through the client_credentials grant.
 
 use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
 use serde_json::Value;
 
+use super::http::{client, get_json};
 use super::process::{Running, node_server, wait_listening};
-use super::service::client;
 
 /// How to run the provider; `Default` = RS256, issuer = its loopback URL, discovery on the request host.
 #[derive(Default)]
@@ -89,18 +90,24 @@ impl OidcProvider {
 
     /// (JWKS requests, discovery requests) the provider served on loopback so far.
     pub async fn requests_served(&self) -> (u64, u64) {
-        let response = self
-            .http
-            .get(format!("{}/__interop/stats", self.url))
-            .send()
-            .await
-            .expect("stats request");
-        let body: Value = response.json().await.expect("stats body");
-        (
-            body["jwks_requests"].as_u64().expect("jwks_requests"),
-            body["discovery_requests"]
-                .as_u64()
-                .expect("discovery_requests"),
-        )
+        let (_, body) = get_json(&self.http, &format!("{}/__interop/stats", self.url)).await;
+        let count = |field: &str| body[field].as_u64().expect("a request count");
+        (count("jwks_requests"), count("discovery_requests"))
+    }
+
+    /// The discovery document as served on loopback (under the issuer's path).
+    pub async fn discovery(&self) -> Value {
+        let path = url::Url::parse(&self.issuer)
+            .expect("issuer URL")
+            .path()
+            .trim_end_matches('/')
+            .to_owned();
+        let url = format!("{}{path}/.well-known/openid-configuration", self.url);
+        get_json(&self.http, &url).await.1
+    }
+
+    /// GET of a JWKS URL on loopback: response headers and the key set.
+    pub async fn jwks_at(&self, url: &str) -> (HeaderMap, Value) {
+        get_json(&self.http, url).await
     }
 }

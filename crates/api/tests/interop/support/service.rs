@@ -8,6 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tokio::process::Command;
 
+use super::http::client;
 use super::process::{Running, STARTUP_TIMEOUT};
 use super::temp::TempDir;
 
@@ -92,16 +93,6 @@ impl Launch {
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     listener.local_addr().expect("bound address").port()
-}
-
-/// The HTTP client of the suite: plain HTTP on loopback, bounded waits.
-pub fn client() -> reqwest::Client {
-    // reqwest is built without a bundled crypto provider; the workspace uses aws-lc-rs.
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(20))
-        .build()
-        .expect("HTTP client")
 }
 
 pub struct Service {
