@@ -1,1 +1,13 @@
-//! placeholder
+//! Shared test code (not published): a real JWKS server on loopback and key /
+//! token minting for every JOSE algorithm, for the core's and the service's tests.
+//!
+//! - `keys` — [`TestKey`]: generate a key per algorithm, publish its JWK, sign
+//!   tokens with any header and payload (raw bytes too, for attack tests).
+//! - `jwks_server` — [`JwksServer`]: axum on 127.0.0.1:0 with a swappable key
+//!   set, request counters, stop/resume, and failure [`Behaviour`]s.
+
+mod jwks_server;
+mod keys;
+
+pub use jwks_server::{Behaviour, JwksServer};
+pub use keys::{ALL_ALGORITHMS, TestKey, b64, claims, compact, jwks, now};
