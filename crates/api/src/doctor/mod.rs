@@ -5,4 +5,5 @@ mod codes;
 mod finding;
 mod manifests;
 mod probe;
+mod providers;
 mod render;

@@ -1,0 +1,88 @@
+//! Request authentication: the [`AuthUser`] extractor (a verified token) and [`TaskOwner`]
+//! (a verified token whose user is the `{user_id}` of the path).
+//!
+//! The web-framework adapter of the verification core lives here, not in the core. Handlers
+//! that need a user take the extractor as an argument, so a route cannot forget the check;
+//! there is deliberately no `Option<AuthUser>`.
+
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A caller whose bearer token the verifier accepted.
+#[derive(Clone, Debug)]
+pub struct AuthUser {
+    pub user_id: String,
+    pub provider: String,
+}
+
+/// The token after `Bearer ` (scheme case-insensitive), or "" when there is none: the
+/// verifier refuses "" as `token_missing`, so every refusal is counted in one place.
+fn bearer_token(parts: &Parts) -> &str {
+    let Some(value) = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return "";
+    };
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+        _ => "",
+    }
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let verified = state.verifier.verify(bearer_token(parts)).await?;
+        Ok(AuthUser {
+            user_id: verified.user_id,
+            provider: verified.provider.to_string(),
+        })
+    }
+}
+
+/// A verified caller acting on their own `/api/{user_id}/…`; anyone else gets 403 `user_mismatch`.
+#[derive(Clone, Debug)]
+pub struct TaskOwner {
+    pub user_id: String,
+}
+
+impl FromRequestParts<AppState> for TaskOwner {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let user = AuthUser::from_request_parts(parts, state).await?;
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::RouteNotFound)?;
+        let path_user = params
+            .iter()
+            .find(|(name, _)| *name == "user_id")
+            .map(|(_, value)| value);
+        if path_user != Some(user.user_id.as_str()) {
+            metrics::counter!("auth_failures_total", "reason" => "user_mismatch", "provider" => user.provider.clone())
+                .increment(1);
+            tracing::info!(
+                code = "user_mismatch",
+                provider = %user.provider,
+                "token refused: its user differs from the user in the path"
+            );
+            return Err(ApiError::UserMismatch);
+        }
+        Ok(TaskOwner {
+            user_id: user.user_id,
+        })
+    }
+}

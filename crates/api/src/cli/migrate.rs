@@ -1,0 +1,43 @@
+//! `backend-api migrate`: applies the embedded migrations once and exits (1 on failure,
+//! with the database's reason and what to check).
+
+use super::{Outcome, runtime};
+use crate::config::Config;
+use crate::db::{Database, diagnose};
+use crate::telemetry;
+
+pub fn run(config: Config) -> Outcome {
+    telemetry::init_logging(&config.log);
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("backend-api: cannot start the async runtime: {error}");
+            return Outcome::Failed;
+        }
+    };
+    runtime.block_on(async {
+        let db = match Database::new(&config.database, config.http.request_timeout) {
+            Ok(db) => db,
+            Err(error) => {
+                eprintln!("backend-api: DATABASE_URL cannot be used: {error}");
+                return Outcome::Usage;
+            }
+        };
+        let result = db.migrate().await;
+        db.close().await;
+        match result {
+            Ok(()) => {
+                eprintln!("backend-api: migrations applied");
+                Outcome::Success
+            }
+            Err(error) => {
+                let diagnosis = diagnose(&error);
+                eprintln!(
+                    "backend-api: migration failed: database: {}\n  fix: {}",
+                    diagnosis.reason, diagnosis.hint
+                );
+                Outcome::Failed
+            }
+        }
+    })
+}

@@ -1,0 +1,89 @@
+//! The command line (SPEC §2): `serve` (default), `migrate`, `config`, `token`, `healthcheck`.
+//!
+//! Exit codes: 0 success, 1 a failure that was diagnosed (database refused, probe failed),
+//! 2 bad usage or configuration. Each subcommand lives in its own file.
+
+mod config;
+mod healthcheck;
+mod migrate;
+mod serve;
+mod token;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, RawConfig};
+
+/// Tasks API that verifies identity-provider JWTs.
+#[derive(Parser, Debug)]
+#[command(name = "backend-api", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: RawConfig,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the HTTP service (the default)
+    Serve,
+    /// Apply database migrations and exit
+    Migrate,
+    /// Print the effective configuration, secrets as sha256 fingerprints
+    Config(config::ConfigArgs),
+    /// Print a JWT signed by the local development key (refused in production)
+    Token(token::TokenArgs),
+    /// Probe /health of a running service: exit 0 when it answers 200 (Docker HEALTHCHECK)
+    Healthcheck(healthcheck::HealthcheckArgs),
+    // `doctor` joins here, implemented in crates/api/src/doctor/.
+}
+
+/// How a command ended.
+pub enum Outcome {
+    Success,
+    /// Diagnosed failure (exit 1); the message was already printed.
+    Failed,
+    /// Bad usage or configuration (exit 2); the message was already printed.
+    Usage,
+}
+
+impl From<Outcome> for ExitCode {
+    fn from(outcome: Outcome) -> ExitCode {
+        match outcome {
+            Outcome::Success => ExitCode::SUCCESS,
+            Outcome::Failed => ExitCode::from(1),
+            Outcome::Usage => ExitCode::from(2),
+        }
+    }
+}
+
+/// Runs the chosen command.
+pub fn run(cli: Cli) -> Outcome {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => with_config(&cli.config, serve::run),
+        Command::Migrate => with_config(&cli.config, migrate::run),
+        Command::Config(args) => with_config(&cli.config, |config| config::run(&config, &args)),
+        Command::Token(args) => token::run(&cli.config, &args),
+        Command::Healthcheck(args) => healthcheck::run(&cli.config, &args),
+    }
+}
+
+/// Parses the configuration (exit 2 with every problem listed) and hands it to `command`.
+fn with_config(raw: &RawConfig, command: impl FnOnce(Config) -> Outcome) -> Outcome {
+    match Config::from_raw(raw) {
+        Ok(config) => command(config),
+        Err(errors) => {
+            eprintln!("backend-api: {errors}");
+            Outcome::Usage
+        }
+    }
+}
+
+/// A multi-threaded runtime for the commands that need one.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+}

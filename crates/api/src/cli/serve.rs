@@ -1,0 +1,70 @@
+//! `backend-api serve`: builds the app and serves until SIGTERM or Ctrl-C, then drains and
+//! exits 0.
+
+use std::time::Instant;
+
+use super::{Outcome, runtime};
+use crate::app::{App, StartError};
+use crate::config::Config;
+use crate::telemetry;
+
+pub fn run(config: Config) -> Outcome {
+    let started = Instant::now();
+    telemetry::init_logging(&config.log);
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("backend-api: cannot start the async runtime: {error}");
+            return Outcome::Failed;
+        }
+    };
+    runtime.block_on(async move {
+        let environment = config.environment;
+        let app = match App::build(config).await {
+            Ok(app) => app,
+            Err(error) => {
+                tracing::error!(%error, "cannot start");
+                eprintln!("backend-api: cannot start: {error}");
+                return match error {
+                    StartError::Bind { .. } => Outcome::Failed,
+                    _ => Outcome::Usage,
+                };
+            }
+        };
+        tracing::info!(
+            address = %app.local_addr(),
+            environment = environment.as_str(),
+            startup_ms = started.elapsed().as_secs_f64() * 1000.0,
+            version = env!("CARGO_PKG_VERSION"),
+            "listening"
+        );
+        match app.run(shutdown_signal()).await {
+            Ok(()) => Outcome::Success,
+            Err(error) => {
+                tracing::error!(%error, "server failed");
+                Outcome::Failed
+            }
+        }
+    })
+}
+
+/// Completes on SIGTERM (Kubernetes) or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => tracing::info!("Ctrl-C received"),
+        () = terminate => tracing::info!("SIGTERM received"),
+    }
+}

@@ -1,0 +1,186 @@
+//! The one typed configuration of the service, built once at start-up.
+//!
+//! Layout: `env` names every variable, `raw` reads them as strings (clap, flag or environment),
+//! `parse` turns them into this [`Config`] reporting every problem at once, `providers` reads
+//! the `AUTH_PROVIDERS_FILE`, `redact` prints the effective configuration without secrets.
+//! Tests build a [`Config`] with [`Config::development_defaults`] and change fields; they never
+//! touch the process environment.
+
+pub mod env;
+mod parse;
+mod providers;
+mod raw;
+mod redact;
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use backend_api_auth::ProviderConfig;
+use secrecy::SecretString;
+
+pub use parse::{ConfigError, ConfigErrors};
+pub use raw::RawConfig;
+pub use redact::{fingerprint, render_json, render_text};
+
+/// Largest accepted request body; SPEC §4 answers 413 beyond it.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest accepted total size of request headers; 431 beyond it.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// SQLite database used when `DATABASE_URL` is unset.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://backend-api.db";
+
+/// Everything the service needs, parsed into real types.
+#[derive(Clone)]
+pub struct Config {
+    pub host: IpAddr,
+    pub port: u16,
+    pub environment: Environment,
+    pub database: DatabaseConfig,
+    pub auth: AuthConfig,
+    pub http: HttpConfig,
+    pub log: LogConfig,
+    /// Accepted so deployments that set it keep working; shown only as a fingerprint.
+    pub openai_api_key: Option<SecretString>,
+}
+
+/// `ENVIRONMENT`: production tightens what the service accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+impl Environment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Development => "development",
+            Environment::Production => "production",
+        }
+    }
+}
+
+/// Which engine `DATABASE_URL` points at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Postgres,
+    Sqlite,
+}
+
+/// Database connection and pool settings.
+#[derive(Clone)]
+pub struct DatabaseConfig {
+    /// Full URL; may hold a password, so it is a secret and never printed as is.
+    pub url: SecretString,
+    pub kind: DatabaseKind,
+    pub max_connections: u32,
+    pub min_connections: u32,
+    /// Longest wait for a connection (pooled or new) before a request gets 503.
+    pub acquire_timeout: Duration,
+    /// Upper bound of the exponential backoff between reconnect attempts.
+    pub reconnect_max: Duration,
+    /// How often a healthy database is pinged so `/ready` notices an outage without traffic.
+    pub health_interval: Duration,
+}
+
+/// Who may sign the tokens this service accepts.
+#[derive(Clone)]
+pub struct AuthConfig {
+    /// Identity providers (Better Auth from `BETTER_AUTH_*`, then the providers file).
+    /// Empty means: trust the development key (never in production).
+    pub providers: Vec<ProviderConfig>,
+    /// Development signing key, used by `serve` when `providers` is empty and by `token`.
+    pub dev_key_file: PathBuf,
+    /// `BETTER_AUTH_SECRET`, kept to show its fingerprint even when HS256 is off.
+    pub better_auth_secret: Option<SecretString>,
+    pub providers_file: Option<PathBuf>,
+    pub leeway: Duration,
+    pub jwks_refresh_cooldown: Duration,
+}
+
+impl AuthConfig {
+    /// True when the service trusts the local development key instead of a real provider.
+    pub fn uses_development_key(&self) -> bool {
+        self.providers.is_empty()
+    }
+}
+
+/// HTTP behaviour: CORS, timeouts, shutdown.
+#[derive(Clone, Debug)]
+pub struct HttpConfig {
+    pub cors: CorsOrigins,
+    pub request_timeout: Duration,
+    /// Time between SIGTERM and closing the listener, while `/ready` already answers 503.
+    pub shutdown_delay: Duration,
+    /// Longest wait for in-flight requests once the listener is closed.
+    pub shutdown_drain: Duration,
+}
+
+/// `CORS_ALLOWED_ORIGINS`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// No cross-origin browser access (the default).
+    None,
+    /// `*`: any origin (credentials are never allowed with it).
+    Any,
+    List(Vec<String>),
+}
+
+/// Log output.
+#[derive(Clone, Debug)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A validated `tracing_subscriber::EnvFilter` directive.
+    pub filter: String,
+}
+
+/// `LOG_FORMAT`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+impl Config {
+    /// Reads every variable from `raw`, reporting all problems together.
+    pub fn from_raw(raw: &RawConfig) -> Result<Config, ConfigErrors> {
+        parse::parse(raw)
+    }
+
+    /// The configuration with nothing set: SQLite file, development key, port 8000.
+    pub fn development_defaults() -> Config {
+        Config {
+            host: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            port: 8000,
+            environment: Environment::Development,
+            database: DatabaseConfig {
+                url: SecretString::from(DEFAULT_DATABASE_URL),
+                kind: DatabaseKind::Sqlite,
+                max_connections: 10,
+                min_connections: 0,
+                acquire_timeout: Duration::from_secs(5),
+                reconnect_max: Duration::from_secs(30),
+                health_interval: Duration::from_secs(5),
+            },
+            auth: AuthConfig {
+                providers: Vec::new(),
+                dev_key_file: PathBuf::from("backend-api.dev-key"),
+                better_auth_secret: None,
+                providers_file: None,
+                leeway: Duration::from_secs(30),
+                jwks_refresh_cooldown: Duration::from_secs(10),
+            },
+            http: HttpConfig {
+                cors: CorsOrigins::None,
+                request_timeout: Duration::from_secs(30),
+                shutdown_delay: Duration::ZERO,
+                shutdown_drain: Duration::from_secs(20),
+            },
+            log: LogConfig {
+                format: LogFormat::Pretty,
+                filter: "info".to_owned(),
+            },
+            openai_api_key: None,
+        }
+    }
+}

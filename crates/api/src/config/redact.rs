@@ -1,0 +1,231 @@
+//! The effective configuration as `backend-api config` prints it, secrets redacted.
+//!
+//! A secret appears only as `sha256:` plus the first 8 hex digits of its SHA-256, enough to
+//! compare two deployments (frontend and backend `BETTER_AUTH_SECRET`) without revealing it.
+//! A database URL keeps everything but its password.
+
+use backend_api_auth::{KeySource, ProviderConfig};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use super::{Config, CorsOrigins, LogFormat, env};
+
+/// `sha256:1a2b3c4d`: a short, stable fingerprint of a secret.
+pub fn fingerprint(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    let hex: String = digest
+        .iter()
+        .take(4)
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    format!("sha256:{hex}")
+}
+
+fn secret(value: &Option<SecretString>) -> Value {
+    value.as_ref().map_or(Value::Null, |secret| {
+        Value::String(fingerprint(secret.expose_secret()))
+    })
+}
+
+/// The URL with its password replaced by the password's fingerprint.
+pub(crate) fn redacted_database_url(url: &str) -> String {
+    let Ok(mut parsed) = Url::parse(url) else {
+        // Config parsing refuses such URLs; print nothing of one just in case.
+        return "<unparseable>".to_owned();
+    };
+    let Some(print) = parsed.password().map(fingerprint) else {
+        return url.to_owned();
+    };
+    // Cannot fail: a URL with a password has a host.
+    let _ = parsed.set_password(None);
+    let text = parsed.to_string();
+    // Re-insert `:sha256:…` after `scheme://user`; the URL setter would percent-encode its colon.
+    let at = parsed.scheme().len() + "://".len() + parsed.username().len();
+    format!("{}:{print}{}", &text[..at], &text[at..])
+}
+
+fn seconds(duration: std::time::Duration) -> Value {
+    json!(duration.as_secs_f64())
+}
+
+/// Variables in the order of the README table, each with its effective value.
+fn variables(config: &Config) -> Map<String, Value> {
+    let mut vars = Map::new();
+    let mut set = |name: &str, value: Value| {
+        vars.insert(name.to_owned(), value);
+    };
+    set(env::HOST, json!(config.host.to_string()));
+    set(env::PORT, json!(config.port));
+    set(env::ENVIRONMENT, json!(config.environment.as_str()));
+    set(
+        env::DATABASE_URL,
+        json!(redacted_database_url(config.database.url.expose_secret())),
+    );
+    set(
+        env::DATABASE_MAX_CONNECTIONS,
+        json!(config.database.max_connections),
+    );
+    set(
+        env::DATABASE_MIN_CONNECTIONS,
+        json!(config.database.min_connections),
+    );
+    set(
+        env::DATABASE_ACQUIRE_TIMEOUT_SECONDS,
+        seconds(config.database.acquire_timeout),
+    );
+    set(
+        env::DATABASE_RECONNECT_MAX_SECONDS,
+        seconds(config.database.reconnect_max),
+    );
+    set(
+        env::BETTER_AUTH_SECRET,
+        secret(&config.auth.better_auth_secret),
+    );
+    set(
+        env::AUTH_PROVIDERS_FILE,
+        config
+            .auth
+            .providers_file
+            .as_ref()
+            .map_or(Value::Null, |path| json!(path.display().to_string())),
+    );
+    set(
+        env::DEV_KEY_FILE,
+        json!(config.auth.dev_key_file.display().to_string()),
+    );
+    set(env::JWT_LEEWAY_SECONDS, seconds(config.auth.leeway));
+    set(
+        env::JWKS_REFRESH_COOLDOWN_SECONDS,
+        seconds(config.auth.jwks_refresh_cooldown),
+    );
+    set(
+        env::CORS_ALLOWED_ORIGINS,
+        match &config.http.cors {
+            CorsOrigins::None => Value::Null,
+            CorsOrigins::Any => json!("*"),
+            CorsOrigins::List(origins) => json!(origins.join(",")),
+        },
+    );
+    set(
+        env::REQUEST_TIMEOUT_SECONDS,
+        seconds(config.http.request_timeout),
+    );
+    set(
+        env::SHUTDOWN_DELAY_SECONDS,
+        seconds(config.http.shutdown_delay),
+    );
+    set(
+        env::SHUTDOWN_DRAIN_SECONDS,
+        seconds(config.http.shutdown_drain),
+    );
+    set(
+        env::LOG_FORMAT,
+        json!(match config.log.format {
+            LogFormat::Json => "json",
+            LogFormat::Pretty => "pretty",
+        }),
+    );
+    set(env::RUST_LOG, json!(config.log.filter));
+    set(env::OPENAI_API_KEY, secret(&config.openai_api_key));
+    vars
+}
+
+fn provider(provider: &ProviderConfig) -> Value {
+    let keys = match &provider.keys {
+        KeySource::JwksUrl(url) => json!({ "jwks_url": url.as_str() }),
+        KeySource::Discovery => json!({ "discovery": true }),
+        KeySource::Static(_) => json!({ "static": true }),
+    };
+    json!({
+        "name": provider.name,
+        "issuer": provider.issuer,
+        "keys": keys,
+        "internal_url": provider.internal_url.as_ref().map(Url::as_str),
+        "audiences": provider.audiences,
+        "algorithms": provider.algorithms.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "user_claim": provider.user_claim,
+        "leeway_seconds": provider.leeway.as_secs_f64(),
+        "hs256": provider.hmac_secret.is_some(),
+    })
+}
+
+/// What signs accepted tokens, in words.
+fn trust(config: &Config) -> String {
+    if config.auth.uses_development_key() {
+        format!(
+            "development key {} (no identity provider configured)",
+            config.auth.dev_key_file.display()
+        )
+    } else {
+        let names: Vec<_> = config
+            .auth
+            .providers
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        format!("identity providers: {}", names.join(", "))
+    }
+}
+
+/// `backend-api config --json`.
+pub fn render_json(config: &Config) -> Value {
+    json!({
+        "variables": variables(config),
+        "trust": trust(config),
+        "providers": config.auth.providers.iter().map(provider).collect::<Vec<_>>(),
+    })
+}
+
+/// `backend-api config`: `NAME=value` lines, then the providers.
+pub fn render_text(config: &Config) -> String {
+    let mut out = String::new();
+    for (name, value) in variables(config) {
+        let shown = match value {
+            Value::Null => "(unset)".to_owned(),
+            Value::String(text) => text,
+            other => other.to_string(),
+        };
+        out.push_str(&format!("{name}={shown}\n"));
+    }
+    out.push_str(&format!("\ntrust: {}\n", trust(config)));
+    for entry in &config.auth.providers {
+        out.push_str(&format!("provider {}\n", provider(entry)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_is_short_and_stable() {
+        assert_eq!(fingerprint("secret"), "sha256:2bb80d53");
+    }
+
+    #[test]
+    fn database_password_is_replaced_by_its_fingerprint() {
+        let shown = redacted_database_url("postgres://app:hunter2@db:5432/tasks");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.starts_with("postgres://app:sha256:"), "{shown}");
+    }
+
+    #[test]
+    fn secrets_never_appear_in_the_output() {
+        let mut config = Config::development_defaults();
+        config.openai_api_key = Some(SecretString::from("sk-very-secret"));
+        config.auth.better_auth_secret = Some(SecretString::from("shared-secret-value"));
+        config.database.url = SecretString::from("postgres://u:pa55word@h/db");
+        let text = render_text(&config);
+        let json = render_json(&config).to_string();
+        for secret in ["sk-very-secret", "shared-secret-value", "pa55word"] {
+            assert!(
+                !text.contains(secret) && !json.contains(secret),
+                "{secret} leaked"
+            );
+        }
+        assert!(text.contains(&fingerprint("shared-secret-value")));
+    }
+}

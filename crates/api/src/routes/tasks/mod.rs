@@ -1,0 +1,397 @@
+//! `/api/{user_id}/tasks`: the tasks CRUD of SPEC §4.
+//!
+//! Every handler takes a [`TaskOwner`] first, so authentication (401/503) and the user check
+//! (403) happen before anything else is read; ownership of a task is then enforced by the SQL
+//! (`WHERE user_id = … AND id = …`), so another user's task answers 404 like a missing one.
+
+mod body;
+mod query;
+
+use axum::extract::{FromRequestParts, RawPathParams, RawQuery, State};
+use axum::http::header::LOCATION;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use crate::auth::TaskOwner;
+use crate::db::tasks::{self, Created, Idempotency, TaskRow};
+use crate::db::{Database, Pool};
+use crate::error::{ApiError, FieldError};
+use crate::json_body::JsonBody;
+use crate::state::AppState;
+pub use body::{CreateTask, PatchTask, ReplaceTask};
+
+/// Header that makes a create safe to retry.
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/{user_id}/tasks", get(list_tasks).post(create_task))
+        .route(
+            "/api/{user_id}/tasks/{id}",
+            get(get_task)
+                .put(replace_task)
+                .patch(patch_task)
+                .delete(delete_task),
+        )
+        .route("/api/{user_id}/tasks/{id}/complete", patch(toggle_task))
+}
+
+/// A task as the API shows it.
+#[derive(Serialize, ToSchema)]
+pub struct Task {
+    pub id: i64,
+    pub user_id: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub completed: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<TaskRow> for Task {
+    fn from(row: TaskRow) -> Task {
+        Task {
+            id: row.id,
+            user_id: row.user_id,
+            title: row.title,
+            description: row.description,
+            completed: row.completed,
+            created_at: row.created_at.utc(),
+            updated_at: row.updated_at.utc(),
+        }
+    }
+}
+
+/// One page of tasks; `next_cursor` is null on the last page.
+#[derive(Serialize, ToSchema)]
+pub struct TaskList {
+    pub tasks: Vec<Task>,
+    pub next_cursor: Option<String>,
+}
+
+/// The `{id}` of the path; anything that is not a task id cannot name a task: 404.
+pub struct TaskId(i64);
+
+impl FromRequestParts<AppState> for TaskId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::TaskNotFound)?;
+        params
+            .iter()
+            .find(|(name, _)| *name == "id")
+            .and_then(|(_, value)| value.parse::<i64>().ok())
+            .filter(|id| *id > 0)
+            .map(TaskId)
+            .ok_or(ApiError::TaskNotFound)
+    }
+}
+
+fn pool(state: &AppState) -> Result<&Pool, ApiError> {
+    state
+        .db
+        .pool()
+        .map_err(|unavailable| ApiError::DatabaseUnavailable(unavailable.reason))
+}
+
+/// A failed query: the database's fault → 503 (and the supervisor takes over), else 500.
+fn database_error(db: &Database, error: sqlx::Error) -> ApiError {
+    match db.report(&error) {
+        Some(diagnosis) => ApiError::DatabaseUnavailable(diagnosis.reason),
+        None => ApiError::Internal(format!("database query failed: {error}")),
+    }
+}
+
+fn found(
+    state: &AppState,
+    result: Result<Option<TaskRow>, sqlx::Error>,
+) -> Result<Json<Task>, ApiError> {
+    match result {
+        Ok(Some(row)) => Ok(Json(row.into())),
+        Ok(None) => Err(ApiError::TaskNotFound),
+        Err(error) => Err(database_error(&state.db, error)),
+    }
+}
+
+/// List the caller's tasks, one page at a time.
+#[utoipa::path(
+    get, path = "/api/{user_id}/tasks", tag = "tasks",
+    params(
+        ("user_id" = String, Path, description = "Must equal the token's user"),
+        ("completed" = Option<bool>, Query, description = "Only completed (true) or open (false) tasks"),
+        ("limit" = Option<u32>, Query, description = "Page size, 1–100 (default 50)"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("sort" = Option<String>, Query, description = "created_at (default), -created_at, title, -title, updated_at, -updated_at"),
+    ),
+    responses(
+        (status = 200, body = TaskList),
+        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_tasks(
+    State(state): State<AppState>,
+    owner: TaskOwner,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<TaskList>, ApiError> {
+    let query = query::parse(raw.as_deref())?;
+    let mut rows = tasks::list(pool(&state)?, &owner.user_id, &query)
+        .await
+        .map_err(|error| database_error(&state.db, error))?;
+    let more = rows.len() > query.limit as usize;
+    rows.truncate(query.limit as usize);
+    let next_cursor = match rows.last() {
+        Some(last) if more => Some(query::next_cursor(query.sort, last)),
+        _ => None,
+    };
+    Ok(Json(TaskList {
+        tasks: rows.into_iter().map(Task::from).collect(),
+        next_cursor,
+    }))
+}
+
+/// Create a task. With an `Idempotency-Key` header, a retry of the same request returns the
+/// task the first one created (header `Idempotent-Replayed: true`) instead of a duplicate.
+#[utoipa::path(
+    post, path = "/api/{user_id}/tasks", tag = "tasks",
+    params(
+        ("user_id" = String, Path, description = "Must equal the token's user"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters; makes retries safe"),
+    ),
+    request_body = CreateTask,
+    responses(
+        (status = 201, body = Task, headers(("Location" = String, description = "URL of the new task"))),
+        (status = 400, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_task(
+    State(state): State<AppState>,
+    owner: TaskOwner,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let idempotency_key = idempotency_key(&headers);
+    let task = body::create(&body);
+    // Report a bad key together with bad fields.
+    let (task, key) = match (task, idempotency_key) {
+        (Ok(task), Ok(key)) => (task, key),
+        (Err(ApiError::Validation(mut errors)), Err(key_error)) => {
+            errors.push(key_error);
+            return Err(ApiError::Validation(errors));
+        }
+        (Err(error), _) => return Err(error),
+        (Ok(_), Err(key_error)) => return Err(ApiError::Validation(vec![key_error])),
+    };
+    let new_task = task.into();
+    let idempotency = key.map(|key| Idempotency {
+        key,
+        fingerprint: fingerprint(&new_task),
+    });
+    let created = tasks::create(
+        pool(&state)?,
+        &owner.user_id,
+        &new_task,
+        idempotency.as_ref(),
+    )
+    .await
+    .map_err(|error| database_error(&state.db, error))?;
+    let (row, replayed) = match created {
+        Created::New(row) => (row, false),
+        Created::Replayed(row) => (row, true),
+        Created::KeyReused => return Err(ApiError::IdempotencyKeyReused),
+    };
+    let location = task_location(&row);
+    let mut response = (StatusCode::CREATED, Json(Task::from(row))).into_response();
+    if let Ok(location) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(LOCATION, location);
+    }
+    if replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, FieldError> {
+    let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    match value.to_str() {
+        Ok(key)
+            if (1..=MAX_IDEMPOTENCY_KEY).contains(&key.len())
+                && key.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            Ok(Some(key.to_owned()))
+        }
+        _ => Err(FieldError::new(
+            "Idempotency-Key",
+            format!("must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"),
+        )),
+    }
+}
+
+/// Identifies the request body a key was first used with (after validation and trimming).
+fn fingerprint(task: &tasks::NewTask) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(task.title.as_bytes());
+    hasher.update([0]);
+    match &task.description {
+        Some(description) => {
+            hasher.update([1]);
+            hasher.update(description.as_bytes());
+        }
+        None => hasher.update([0]),
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// `/api/{user_id}/tasks/{id}` with the user id percent-encoded as a path segment.
+fn task_location(row: &TaskRow) -> String {
+    let mut url = url::Url::parse("http://localhost/").expect("a constant, valid URL");
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.extend(["api", &row.user_id, "tasks", &row.id.to_string()]);
+    }
+    url.path().to_owned()
+}
+
+/// Read one task.
+#[utoipa::path(
+    get, path = "/api/{user_id}/tasks/{id}", tag = "tasks",
+    params(("user_id" = String, Path), ("id" = i64, Path)),
+    responses(
+        (status = 200, body = Task),
+        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_task(
+    State(state): State<AppState>,
+    owner: TaskOwner,
+    TaskId(id): TaskId,
+) -> Result<Json<Task>, ApiError> {
+    let result = tasks::get(pool(&state)?, &owner.user_id, id).await;
+    found(&state, result)
+}
+
+/// Replace a task's title and description (and `completed`, if given).
+#[utoipa::path(
+    put, path = "/api/{user_id}/tasks/{id}", tag = "tasks",
+    params(("user_id" = String, Path), ("id" = i64, Path)),
+    request_body = ReplaceTask,
+    responses(
+        (status = 200, body = Task),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn replace_task(
+    State(state): State<AppState>,
+    owner: TaskOwner,
+    TaskId(id): TaskId,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Task>, ApiError> {
+    let changes = body::replace(&body)?.into();
+    let result = tasks::update(pool(&state)?, &owner.user_id, id, &changes).await;
+    found(&state, result)
+}
+
+/// Change some fields of a task.
+#[utoipa::path(
+    patch, path = "/api/{user_id}/tasks/{id}", tag = "tasks",
+    params(("user_id" = String, Path), ("id" = i64, Path)),
+    request_body = PatchTask,
+    responses(
+        (status = 200, body = Task),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn patch_task(
+    State(state): State<AppState>,
+    owner: TaskOwner,
+    TaskId(id): TaskId,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Task>, ApiError> {
+    let changes: tasks::Changes = body::patch(&body)?.into();
+    let pool = pool(&state)?;
+    // An empty patch changes nothing, not even updated_at.
+    let result = if changes.is_empty() {
+        tasks::get(pool, &owner.user_id, id).await
+    } else {
+        tasks::update(pool, &owner.user_id, id, &changes).await
+    };
+    found(&state, result)
+}
+
+/// Flip `completed`.
+#[utoipa::path(
+    patch, path = "/api/{user_id}/tasks/{id}/complete", tag = "tasks",
+    params(("user_id" = String, Path), ("id" = i64, Path)),
+    responses(
+        (status = 200, body = Task),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn toggle_task(
+    State(state): State<AppState>,
+    owner: TaskOwner,
+    TaskId(id): TaskId,
+) -> Result<Json<Task>, ApiError> {
+    let result = tasks::toggle(pool(&state)?, &owner.user_id, id).await;
+    found(&state, result)
+}
+
+/// Delete a task.
+#[utoipa::path(
+    delete, path = "/api/{user_id}/tasks/{id}", tag = "tasks",
+    params(("user_id" = String, Path), ("id" = i64, Path)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn delete_task(
+    State(state): State<AppState>,
+    owner: TaskOwner,
+    TaskId(id): TaskId,
+) -> Result<StatusCode, ApiError> {
+    match tasks::delete(pool(&state)?, &owner.user_id, id).await {
+        Ok(true) => Ok(StatusCode::NO_CONTENT),
+        Ok(false) => Err(ApiError::TaskNotFound),
+        Err(error) => Err(database_error(&state.db, error)),
+    }
+}
