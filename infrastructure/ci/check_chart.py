@@ -111,7 +111,14 @@ def lint_strict_every_scenario():
         expect(p.returncode == 0, f"helm lint --strict ({name}) failed:\n{p.stdout}{p.stderr}")
 
 
-RENDERED = {}
+class Rendered(dict):
+    """Scenario name -> rendered documents; a scenario that failed to render fails its users cleanly."""
+
+    def __missing__(self, name):
+        raise CheckFailed(f"scenario {name!r} did not render (see every_scenario_renders_and_validates_offline)")
+
+
+RENDERED = Rendered()
 
 
 @check

@@ -215,3 +215,25 @@ checksum: on `helm upgrade` their current content is looked up, so a rotated sec
 {{- end }}
 {{- toJson (dict "names" ($names | uniq | sortAlpha)) }}
 {{- end }}
+
+{{/*
+The plain settings of the ConfigMap, as JSON {VARIABLE: "value"}: one source for the ConfigMap's
+data and for the Deployment's env entries that read it (configMapKeyRef, so `kubectl describe pod`
+and `backend-api doctor manifests` see where each variable comes from).
+*/}}
+{{- define "backend-api.configEnv" -}}
+{{- $ba := .Values.auth.betterAuth }}
+{{- $env := dict "HOST" "0.0.0.0" "PORT" "8000" "ENVIRONMENT" .Values.environment
+  "JWT_LEEWAY_SECONDS" (toString .Values.auth.leewaySeconds)
+  "JWKS_REFRESH_COOLDOWN_SECONDS" (toString .Values.auth.jwksRefreshCooldownSeconds)
+  "LOG_FORMAT" .Values.logging.format "RUST_LOG" .Values.logging.level }}
+{{- range $name, $value := dict "BETTER_AUTH_URL" $ba.url "BETTER_AUTH_JWKS_URL" $ba.jwksUrl "BETTER_AUTH_ISSUER" $ba.issuer "BETTER_AUTH_AUDIENCE" $ba.audience }}
+{{- if $value }}{{ $_ := set $env $name $value }}{{ end }}
+{{- end }}
+{{- if $ba.acceptHs256 }}{{ $_ := set $env "BETTER_AUTH_ACCEPT_HS256" "true" }}{{ end }}
+{{- if .Values.auth.providers }}{{ $_ := set $env "AUTH_PROVIDERS_FILE" "/etc/backend-api/providers.toml" }}{{ end }}
+{{- if eq (include "backend-api.databaseMode" .) "sqlite" }}{{ $_ := set $env "DATABASE_URL" "sqlite:///data/backend-api.db" }}{{ end }}
+{{- /* A variable of the raw env list replaces the chart's: keep it out, so the ConfigMap shows what the pod reads. */}}
+{{- range $name, $_ := include "backend-api.userEnv" . | fromJson }}{{ $_ := unset $env $name }}{{ end }}
+{{- toJson $env }}
+{{- end }}
