@@ -1,0 +1,133 @@
+"""The real backend-api binary against what the Helm chart renders.
+
+For each value set the chart is rendered with the real Helm; the container's environment is then
+assembled the way the kubelet does it (literal values with $(VAR) expansion, configMapKeyRef and
+secretKeyRef resolved from the rendered ConfigMaps and Secrets; Secrets the chart only references
+get a placeholder), and `backend-api config --json` must accept it: a key the chart writes into the
+providers file or a variable the service does not know fails here, not in a cluster. The inline
+secrets must not appear in its output. When the binary has `doctor manifests`, every rendering of
+our own values must pass it without a failing finding.
+
+Usage: BACKEND_API_BIN=target/release/backend-api python3 check_rendered_config.py
+Ends with "N passed, N failed".
+"""
+
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from check_chart import CHART, SCENARIOS, CheckFailed, container, expect, helm_template
+
+BIN = os.environ.get("BACKEND_API_BIN", "target/release/backend-api")
+# Scenarios whose values are ours (the seed's file references Secrets and an image we do not ship).
+OWN = ["default", "local", "all-features", "external-db", "sqlite-persistent"]
+# Values that stand in for Secrets the chart references but does not render (created by the operator).
+PLACEHOLDER_DATABASE_URL = "postgres://ci:ci-placeholder@127.0.0.1:5432/ci"
+
+
+def objects_by_kind(docs, kind):
+    return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
+
+
+def container_env(docs, root):
+    """The environment the kubelet would give the container, with cluster paths moved under root."""
+    config_maps, secrets = objects_by_kind(docs, "ConfigMap"), objects_by_kind(docs, "Secret")
+    env, secret_values = {}, []
+    for entry in container(docs).get("env", []):
+        name, source = entry["name"], entry.get("valueFrom")
+        if source is None:
+            value = re.sub(r"\$\((\w+)\)", lambda m: env.get(m.group(1), m.group(0)), entry.get("value", ""))
+        elif "configMapKeyRef" in source:
+            ref = source["configMapKeyRef"]
+            value = config_maps[ref["name"]]["data"][ref["key"]]
+        elif "secretKeyRef" in source:
+            ref = source["secretKeyRef"]
+            if ref["name"] in secrets:
+                value = base64.b64decode(secrets[ref["name"]]["data"][ref["key"]]).decode()
+                secret_values.append(value)
+            else:
+                value = PLACEHOLDER_DATABASE_URL if name == "DATABASE_URL" else f"ci-placeholder-{ref['key']}"
+        else:
+            raise CheckFailed(f"{name}: unsupported valueFrom {source}")
+        env[name] = value
+    # Volumes of the pod, as directories here.
+    (root / "data").mkdir()
+    if "AUTH_PROVIDERS_FILE" in env:
+        providers = objects_by_kind(docs, "ConfigMap")[f"{container(docs)['name']}-providers"]
+        path = root / "providers.toml"
+        path.write_text(providers["data"]["providers.toml"])
+        env["AUTH_PROVIDERS_FILE"] = str(path)
+    if env.get("DATABASE_URL", "").startswith("sqlite:///data/"):
+        env["DATABASE_URL"] = "sqlite://" + str(root / "data") + env["DATABASE_URL"][len("sqlite:///data"):]
+    return env, secret_values
+
+
+def run_binary(args, env, cwd):
+    return subprocess.run([str(Path(BIN).resolve()), *args], capture_output=True, text=True, timeout=60,
+                          cwd=cwd, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env})
+
+
+def config_accepts_every_rendering():
+    for name in OWN:
+        docs = helm_template(*SCENARIOS[name])
+        with tempfile.TemporaryDirectory() as tmp:
+            env, secret_values = container_env(docs, Path(tmp))
+            p = run_binary(["config", "--json"], env, Path(tmp) / "data")
+            expect(p.returncode == 0, f"{name}: backend-api config refused the chart's configuration "
+                                      f"(exit {p.returncode}):\n{p.stderr.strip()}")
+            json.loads(p.stdout)
+            for value in secret_values:
+                expect(value not in p.stdout + p.stderr, f"{name}: a secret value is printed by `config`")
+
+
+def doctor_manifests_finds_no_failure():
+    if run_binary(["doctor", "manifests", "--help"], {}, ".").returncode != 0:
+        return "this build has no `doctor manifests`"
+    for name in OWN:
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+            f.write(yaml.safe_dump_all(helm_template(*SCENARIOS[name])))
+            f.flush()
+            p = run_binary(["doctor", "manifests", f.name, "--json"], {}, ".")
+        findings = json.loads(p.stdout)["findings"]
+        failing = [x for x in findings if x["severity"] == "fail"]
+        expect(not failing, f"{name}: doctor manifests fails the chart:\n{json.dumps(failing, indent=2)}")
+    # And it can fail: seed 002's NetworkPolicy, which forgot the back channel's port.
+    docs = helm_template(*SCENARIOS["external-db"])
+    policy = next(d for d in docs if d["kind"] == "NetworkPolicy")
+    policy["spec"]["egress"] = [r for r in policy["spec"]["egress"] if r["ports"][0]["port"] != 8080]
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+        f.write(yaml.safe_dump_all(docs))
+        f.flush()
+        p = run_binary(["doctor", "manifests", f.name, "--json"], {}, ".")
+    findings = json.loads(p.stdout)["findings"]
+    expect(any(x["severity"] == "fail" for x in findings), "doctor manifests missed a blocked back channel")
+
+
+def main():
+    expect(Path(BIN).exists(), f"{BIN} not built")
+    passed = failed = 0
+    for fn in (config_accepts_every_rendering, doctor_manifests_finds_no_failure):
+        try:
+            skipped = fn()
+        except CheckFailed as e:
+            failed += 1
+            print(f"FAIL {fn.__name__}: {e}")
+            continue
+        if skipped:
+            print(f"SKIP {fn.__name__}: {skipped}")
+        else:
+            passed += 1
+            print(f"ok   {fn.__name__}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
