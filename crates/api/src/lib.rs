@@ -8,6 +8,7 @@
 //! - `trust` — the token verifier from the configuration (providers or the development key).
 //! - `auth` — `AuthUser` / `TaskOwner` extractors over the verification core.
 //! - `routes` — `/health`, `/ready`, `/metrics`, `/openapi.json`, `/api/{user_id}/tasks…`.
+//! - `doctor` — `backend-api doctor`: configuration, providers, database, token and manifest checks.
 //! - `db` — pool, health supervisor, migrations, task queries (PostgreSQL and SQLite).
 //! - `error` — [`ApiError`] → `application/problem+json`.
 //! - `json_body` — JSON body extractor with 400/413/415 mapping.
@@ -18,6 +19,7 @@ mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod doctor;
 mod error;
 mod json_body;
 mod routes;

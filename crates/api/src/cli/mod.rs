@@ -37,7 +37,8 @@ pub enum Command {
     Token(token::TokenArgs),
     /// Probe /health of a running service: exit 0 when it answers 200 (Docker HEALTHCHECK)
     Healthcheck(healthcheck::HealthcheckArgs),
-    // `doctor` joins here, implemented in crates/api/src/doctor/.
+    /// Check configuration, identity providers, database, a token or Kubernetes manifests
+    Doctor(crate::doctor::DoctorArgs),
 }
 
 /// How a command ended.
@@ -67,6 +68,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Config(args) => with_config(&cli.config, |config| config::run(&config, &args)),
         Command::Token(args) => token::run(&cli.config, &args),
         Command::Healthcheck(args) => healthcheck::run(&cli.config, &args),
+        Command::Doctor(args) => crate::doctor::run(&cli.config, &args),
     }
 }
 
@@ -82,7 +84,7 @@ fn with_config(raw: &RawConfig, command: impl FnOnce(Config) -> Outcome) -> Outc
 }
 
 /// A multi-threaded runtime for the commands that need one.
-fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

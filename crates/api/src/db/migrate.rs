@@ -7,9 +7,18 @@
 use sqlx::migrate::Migrator;
 
 use super::Pool;
+use crate::config::DatabaseKind;
 
 static POSTGRES: Migrator = sqlx::migrate!("../../migrations/postgres");
 static SQLITE: Migrator = sqlx::migrate!("../../migrations/sqlite");
+
+/// The migrations this binary ships for `kind` (doctor compares them with the database's).
+pub(crate) fn migrator(kind: DatabaseKind) -> &'static Migrator {
+    match kind {
+        DatabaseKind::Postgres => &POSTGRES,
+        DatabaseKind::Sqlite => &SQLITE,
+    }
+}
 
 pub(super) async fn run(pool: &Pool) -> Result<(), sqlx::Error> {
     match pool {

@@ -24,6 +24,7 @@ use tokio::sync::Notify;
 
 use crate::config::{DatabaseConfig, DatabaseKind};
 pub use diagnose::{Diagnosis, diagnose};
+pub(crate) use migrate::migrator;
 pub use time::DbTime;
 
 /// Connection pool of whichever engine `DATABASE_URL` names.

@@ -84,8 +84,12 @@ pub(crate) const DB_MIGRATIONS_PENDING: &str = "db_migrations_pending";
 pub(crate) const DB_MIGRATIONS_BROKEN: &str = "db_migrations_broken";
 
 // Tokens (`doctor token`), besides the reason codes of SPEC §5.
+/// What the token says about itself (unverified), with its fingerprint, never the token.
+pub(crate) const TOKEN_DECODED: &str = "token_decoded";
 /// One verification step passed.
 pub(crate) const TOKEN_STEP_OK: &str = "token_step_ok";
+/// A verification step does not apply (e.g. no audience configured).
+pub(crate) const TOKEN_STEP_SKIPPED: &str = "token_step_skipped";
 /// The service would accept the token.
 pub(crate) const TOKEN_ACCEPTED: &str = "token_accepted";
 

@@ -46,7 +46,14 @@ pub(crate) async fn check(config: &DatabaseConfig, deadline: Deadline) -> Vec<Fi
         Ok(Ok(conn)) => conn,
     };
     let applied = match tokio::time::timeout(deadline.remaining(), applied(conn)).await {
-        Err(_) => return vec![Finding::fail(codes::DB_ERROR, SUBJECT, format!("{target} answered the login but not a query before the deadline"), "check the database's load and locks")],
+        Err(_) => {
+            return vec![Finding::fail(
+                codes::DB_ERROR,
+                SUBJECT,
+                format!("{target} answered the login but not a query before the deadline"),
+                "check the database's load and locks",
+            )];
+        }
         Ok(Err(error)) => return vec![connection_failure(&target, &error)],
         Ok(Ok(applied)) => applied,
     };
@@ -77,21 +84,29 @@ async fn applied(conn: Conn) -> Result<Applied, sqlx::Error> {
     // Closing politely spares the server an "unexpected EOF" log line.
     let rows: Result<Vec<(i64, bool, Vec<u8>)>, sqlx::Error> = match conn {
         Conn::Postgres(mut conn) => {
-            let rows = sqlx::query_as(APPLIED_MIGRATIONS).fetch_all(&mut conn).await;
+            let rows = sqlx::query_as(APPLIED_MIGRATIONS)
+                .fetch_all(&mut conn)
+                .await;
             let _ = conn.close().await;
             rows
         }
         Conn::Sqlite(mut conn) => {
-            let rows = sqlx::query_as(APPLIED_MIGRATIONS).fetch_all(&mut conn).await;
+            let rows = sqlx::query_as(APPLIED_MIGRATIONS)
+                .fetch_all(&mut conn)
+                .await;
             let _ = conn.close().await;
             rows
         }
     };
     match rows {
-        Ok(rows) => Ok(rows.into_iter().map(|(v, ok, sum)| (v, (ok, sum))).collect()),
+        Ok(rows) => Ok(rows
+            .into_iter()
+            .map(|(v, ok, sum)| (v, (ok, sum)))
+            .collect()),
         // No migrations table yet: nothing applied.
         Err(sqlx::Error::Database(error))
-            if error.code().as_deref() == Some("42P01") || error.message().contains("no such table") =>
+            if error.code().as_deref() == Some("42P01")
+                || error.message().contains("no such table") =>
         {
             Ok(Applied::new())
         }
@@ -115,8 +130,10 @@ fn connection_failure(target: &str, error: &sqlx::Error) -> Finding {
              the secret): realign it with ALTER ROLE <user> PASSWORD '<value of the secret>', or pin the \
              password in the chart values so upgrades stop rotating it",
         ),
-        Some("28000" | "3D000") => Finding::fail(codes::DB_NOT_FOUND, SUBJECT, observed, diagnosis.hint),
-        _ if db::is_connectivity(error) && !matches!(error, sqlx::Error::Database(_)) => {
+        Some("28000" | "3D000") => {
+            Finding::fail(codes::DB_NOT_FOUND, SUBJECT, observed, diagnosis.hint)
+        }
+        _ if matches!(error, sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut) => {
             Finding::fail(codes::DB_UNREACHABLE, SUBJECT, observed, diagnosis.hint)
         }
         _ => Finding::fail(codes::DB_ERROR, SUBJECT, observed, diagnosis.hint),
@@ -124,12 +141,17 @@ fn connection_failure(target: &str, error: &sqlx::Error) -> Finding {
 }
 
 fn migrations(target: &str, kind: DatabaseKind, applied: &Applied) -> Finding {
-    let shipped: Vec<_> = db::migrator(kind).iter().filter(|m| !m.migration_type.is_down_migration()).collect();
+    let shipped: Vec<_> = db::migrator(kind)
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration())
+        .collect();
     let broken: Vec<String> = shipped
         .iter()
         .filter_map(|m| match applied.get(&m.version) {
             Some((false, _)) => Some(format!("{} failed half-way", m.version)),
-            Some((true, checksum)) if *checksum != *m.checksum => Some(format!("{} was changed after it ran", m.version)),
+            Some((true, checksum)) if *checksum != *m.checksum => {
+                Some(format!("{} was changed after it ran", m.version))
+            }
             _ => None,
         })
         .chain(

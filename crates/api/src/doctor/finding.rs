@@ -83,14 +83,6 @@ pub(crate) struct Report {
 }
 
 impl Report {
-    pub(crate) fn push(&mut self, finding: Finding) {
-        self.findings.push(finding);
-    }
-
-    pub(crate) fn extend(&mut self, findings: impl IntoIterator<Item = Finding>) {
-        self.findings.extend(findings);
-    }
-
     pub(crate) fn failed(&self) -> bool {
         self.findings.iter().any(|f| f.severity == Severity::Fail)
     }

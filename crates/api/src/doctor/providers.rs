@@ -20,7 +20,11 @@ use super::probe::{self, Deadline, HttpAnswer, ProbeError};
 const SLOW_ANSWER: Duration = Duration::from_secs(2);
 
 /// Runs every check of one provider.
-pub(crate) async fn check(provider: &ProviderConfig, client: &reqwest::Client, deadline: Deadline) -> Vec<Finding> {
+pub(crate) async fn check(
+    provider: &ProviderConfig,
+    client: &reqwest::Client,
+    deadline: Deadline,
+) -> Vec<Finding> {
     let mut run = Run {
         provider,
         client,
@@ -75,8 +79,14 @@ impl Run<'_> {
     /// The issuer's public host matters to browsers; from here it only has to resolve when no
     /// `internal_url` carries the back channel.
     async fn public_host(&mut self) {
-        let Some(internal) = &self.provider.internal_url else { return };
-        let Some((host, port)) = Url::parse(&self.provider.issuer).ok().as_ref().and_then(probe::host_port) else {
+        let Some(internal) = &self.provider.internal_url else {
+            return;
+        };
+        let Some((host, port)) = Url::parse(&self.provider.issuer)
+            .ok()
+            .as_ref()
+            .and_then(probe::host_port)
+        else {
             return;
         };
         let subject = self.subject(&format!("DNS {host} (public issuer host)"));
@@ -129,7 +139,12 @@ impl Run<'_> {
             }
             Err(error) => {
                 let (code, fix) = network_failure(&error, &host, port);
-                self.findings.push(Finding::fail(code, subject, format!("GET {url}: {}", describe(&error)), fix));
+                self.findings.push(Finding::fail(
+                    code,
+                    subject,
+                    format!("GET {url}: {}", describe(&error)),
+                    fix,
+                ));
                 None
             }
         }
@@ -155,17 +170,25 @@ impl Run<'_> {
             }
         };
         let ips: Vec<String> = addresses.iter().map(|a| a.ip().to_string()).collect();
-        self.findings.push(Finding::ok(codes::DNS_OK, subject, format!("{host} resolves to {}", ips.join(", "))));
+        self.findings.push(Finding::ok(
+            codes::DNS_OK,
+            subject,
+            format!("{host} resolves to {}", ips.join(", ")),
+        ));
         let subject = self.subject(&format!("TCP {host}:{port}"));
         match probe::connect(&addresses, self.deadline).await {
             Ok(address) => {
-                self.findings
-                    .push(Finding::ok(codes::TCP_OK, subject, format!("connected to {address}")));
+                self.findings.push(Finding::ok(
+                    codes::TCP_OK,
+                    subject,
+                    format!("connected to {address}"),
+                ));
                 true
             }
             Err(error) => {
                 let (code, fix) = network_failure(&error, host, port);
-                self.findings.push(Finding::fail(code, subject, describe(&error), fix));
+                self.findings
+                    .push(Finding::fail(code, subject, describe(&error), fix));
                 false
             }
         }
@@ -184,7 +207,10 @@ impl Run<'_> {
             return Some(Finding::fail(
                 code(codes::JWKS_REDIRECT),
                 subject,
-                format!("GET {url} -> {} redirect to {location}; the service does not follow it", answer.status),
+                format!(
+                    "GET {url} -> {} redirect to {location}; the service does not follow it",
+                    answer.status
+                ),
                 "configure the final URL; a redirect to a login page means this path is behind authentication \
                  or is not the key endpoint",
             ));
@@ -246,8 +272,12 @@ impl Run<'_> {
         let url = match self.provider.discovery_url() {
             Ok(url) => url,
             Err(error) => {
-                self.findings
-                    .push(Finding::fail(codes::DISCOVERY_INVALID, subject, error, "set an http(s) issuer URL"));
+                self.findings.push(Finding::fail(
+                    codes::DISCOVERY_INVALID,
+                    subject,
+                    error,
+                    "set an http(s) issuer URL",
+                ));
                 return None;
             }
         };
@@ -268,12 +298,18 @@ impl Run<'_> {
         let document: Value = match serde_json::from_slice(&answer.body) {
             Ok(document) => document,
             Err(error) => {
-                self.findings.push(invalid(format!("GET {url} -> not JSON ({error})")));
+                self.findings
+                    .push(invalid(format!("GET {url} -> not JSON ({error})")));
                 return None;
             }
         };
-        let Some(jwks_uri) = document.get("jwks_uri").and_then(Value::as_str).and_then(|u| Url::parse(u).ok()) else {
-            self.findings.push(invalid(format!("{url} has no valid jwks_uri")));
+        let Some(jwks_uri) = document
+            .get("jwks_uri")
+            .and_then(Value::as_str)
+            .and_then(|u| Url::parse(u).ok())
+        else {
+            self.findings
+                .push(invalid(format!("{url} has no valid jwks_uri")));
             return None;
         };
         let jwks_url = self.provider.back_channel(&jwks_uri);
@@ -288,7 +324,9 @@ impl Run<'_> {
     }
 
     fn advertised_issuer(&mut self, document: &Value, url: &Url) {
-        let Some(advertised) = document.get("issuer").and_then(Value::as_str) else { return };
+        let Some(advertised) = document.get("issuer").and_then(Value::as_str) else {
+            return;
+        };
         if advertised == self.provider.issuer {
             return;
         }
@@ -346,7 +384,9 @@ impl Run<'_> {
     }
 
     async fn jwks(&mut self, url: &Url) {
-        let Some(answer) = self.fetch(url, Document::Jwks).await else { return };
+        let Some(answer) = self.fetch(url, Document::Jwks).await else {
+            return;
+        };
         self.clock(&answer);
         if let Some(problem) = self.http_problem(url, Document::Jwks, &answer) {
             self.findings.push(problem);
@@ -392,10 +432,22 @@ impl Run<'_> {
 
     fn keys(&mut self, url: &Url, set: &JwkSet, elapsed: Duration) {
         let allowed = self.provider.allowed_algorithms();
-        let offered: BTreeSet<Algorithm> = set.keys().iter().flat_map(|k| k.algorithms()).collect();
-        let usable: Vec<&str> = offered.iter().filter(|a| allowed.contains(a)).map(|a| a.as_str()).collect();
+        let mut offered: Vec<Algorithm> = Vec::new();
+        for algorithm in set.keys().iter().flat_map(|k| k.algorithms()) {
+            if !offered.contains(&algorithm) {
+                offered.push(algorithm);
+            }
+        }
+        let usable: Vec<&str> = offered
+            .iter()
+            .filter(|a| allowed.contains(a))
+            .map(|a| a.as_str())
+            .collect();
         let names = |algorithms: &mut dyn Iterator<Item = &Algorithm>| {
-            algorithms.map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
+            algorithms
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         let subject = self.subject("JWKS");
         if usable.is_empty() {
@@ -428,7 +480,8 @@ impl Run<'_> {
                 .collect();
             observed.push_str(&format!("; skipped {}", skipped.join("; ")));
         }
-        self.findings.push(Finding::ok(codes::JWKS_OK, subject, observed));
+        self.findings
+            .push(Finding::ok(codes::JWKS_OK, subject, observed));
     }
 
     /// Compares the provider's `Date` header with this machine's clock, once per provider.
@@ -483,10 +536,15 @@ fn network_failure(error: &ProbeError, host: &str, port: u16) -> (&'static str, 
                  port behind the Service) and any firewall"
             ),
         ),
-        ProbeError::Unresolvable(_) => (codes::DNS_UNRESOLVABLE, format!("check the host name {host}")),
+        ProbeError::Unresolvable(_) => (
+            codes::DNS_UNRESOLVABLE,
+            format!("check the host name {host}"),
+        ),
         ProbeError::Other(_) => (
             codes::NETWORK_ERROR,
-            format!("check the scheme (http vs https), TLS certificates and routing to {host}:{port}"),
+            format!(
+                "check the scheme (http vs https), TLS certificates and routing to {host}:{port}"
+            ),
         ),
     }
 }

@@ -1,0 +1,195 @@
+//! `doctor token <JWT>`: the verifier's own decision on one token (`Verifier::explain`), step by
+//! step, as findings; plus what the token says about itself, decoded without trusting it.
+//!
+//! The token is never printed back whole nor logged: it appears only as a length and a SHA-256
+//! fingerprint, next to a few claims.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use backend_api_auth::{Explanation, Reason, StepOutcome, SystemClock};
+use serde_json::Value;
+use url::Url;
+
+use super::codes;
+use super::finding::Finding;
+use super::probe::Deadline;
+use crate::config::{Config, fingerprint};
+use crate::trust;
+
+/// Far above the service's own limit, so an oversized token still reaches `token_too_large`.
+const MAX_STDIN_BYTES: u64 = 64 * 1024;
+
+/// The token from the argument, or from stdin when the argument is absent or `-`.
+pub(crate) fn read(argument: Option<&str>) -> std::io::Result<String> {
+    match argument {
+        Some(token) if token != "-" => Ok(token.trim().to_owned()),
+        _ => {
+            let mut text = String::new();
+            std::io::stdin()
+                .take(MAX_STDIN_BYTES)
+                .read_to_string(&mut text)?;
+            let text = text.trim();
+            // Accept a pasted `Authorization` header value as well.
+            Ok(text
+                .strip_prefix("Bearer ")
+                .unwrap_or(text)
+                .trim()
+                .to_owned())
+        }
+    }
+}
+
+pub(crate) async fn explain(config: &Config, token: &str, deadline: Deadline) -> Vec<Finding> {
+    let verifier = match trust::verifier(config, Arc::new(SystemClock)) {
+        Ok(verifier) => verifier,
+        Err(error) => {
+            return vec![Finding::fail(
+                codes::CONFIG_INVALID,
+                "configuration",
+                error.to_string(),
+                "fix the configuration first (`backend-api doctor`)",
+            )];
+        }
+    };
+    let Ok(explanation) = tokio::time::timeout(deadline.remaining(), verifier.explain(token)).await
+    else {
+        return vec![Finding::fail(
+            codes::DOCTOR_TIMEOUT,
+            "token",
+            "no decision before the deadline (fetching the provider's keys took too long)",
+            "run `backend-api doctor` to see why the provider is slow or unreachable",
+        )];
+    };
+    let mut findings = vec![summary(token, &explanation)];
+    findings.extend(steps(&explanation));
+    findings.extend(issuer_mismatch(config, &explanation));
+    findings.push(verdict(&explanation));
+    findings
+}
+
+/// What the token claims, unverified: enough to recognise it, never enough to reuse it.
+fn summary(token: &str, explanation: &Explanation) -> Finding {
+    let mut parts = vec![format!("{} bytes, {}", token.len(), fingerprint(token))];
+    let field = |part: &Option<Value>, name: &str| {
+        part.as_ref()
+            .and_then(|p| p.get(name))
+            .map(Value::to_string)
+    };
+    for name in ["alg", "kid", "typ"] {
+        if let Some(value) = field(&explanation.header, name) {
+            parts.push(format!("{name} {value}"));
+        }
+    }
+    for name in ["iss", "aud", "sub", "user_id", "iat", "nbf", "exp"] {
+        if let Some(value) = field(&explanation.claims, name) {
+            parts.push(format!("{name} {value}"));
+        }
+    }
+    if let Some(provider) = &explanation.provider {
+        parts.push(format!("routed to provider {provider}"));
+    }
+    Finding::ok(
+        codes::TOKEN_DECODED,
+        "token (unverified contents)",
+        parts.join(", "),
+    )
+}
+
+fn steps(explanation: &Explanation) -> Vec<Finding> {
+    explanation
+        .steps
+        .iter()
+        .map(|step| {
+            let subject = format!("token: {}", step.name);
+            match step.outcome {
+                StepOutcome::Pass => Finding::ok(codes::TOKEN_STEP_OK, subject, &step.detail),
+                StepOutcome::Skipped => {
+                    Finding::ok(codes::TOKEN_STEP_SKIPPED, subject, &step.detail)
+                }
+                StepOutcome::Fail => {
+                    let (code, fix) = match &explanation.verdict {
+                        Err(error) => (
+                            error.reason().code(),
+                            error.hint().unwrap_or(error.reason().title()),
+                        ),
+                        Ok(_) => (codes::TOKEN_STEP_OK, ""),
+                    };
+                    Finding::fail(code, subject, &step.detail, fix)
+                }
+            }
+        })
+        .collect()
+}
+
+/// Better Auth signs with its public URL while the service is often configured with the in-cluster
+/// one: name both, so the operator sees which setting to change.
+fn issuer_mismatch(config: &Config, explanation: &Explanation) -> Option<Finding> {
+    let refused_as_unknown =
+        matches!(&explanation.verdict, Err(e) if e.reason() == Reason::IssuerUnknown);
+    let iss = explanation.claims.as_ref()?.get("iss")?.as_str()?;
+    if !refused_as_unknown || config.auth.providers.is_empty() {
+        return None;
+    }
+    let same_path = |issuer: &str| {
+        let path = |u: &str| {
+            Url::parse(u)
+                .map(|u| u.path().trim_end_matches('/').to_owned())
+                .ok()
+        };
+        path(issuer).is_some() && path(issuer) == path(iss)
+    };
+    let closest = config
+        .auth
+        .providers
+        .iter()
+        .find(|p| same_path(&p.issuer))
+        .unwrap_or(&config.auth.providers[0]);
+    let setting = closest.issuer_setting.as_deref().map_or_else(
+        || format!("issuer of provider {} in the providers file", closest.name),
+        str::to_owned,
+    );
+    let configured: Vec<&str> = config
+        .auth
+        .providers
+        .iter()
+        .map(|p| p.issuer.as_str())
+        .collect();
+    Some(Finding::fail(
+        codes::ISSUER_MISMATCH,
+        "token: issuer",
+        format!(
+            "token iss {iss:?}; configured issuer(s): {}",
+            configured.join(", ")
+        ),
+        format!(
+            "if this token comes from {}, set {setting}={iss} (the public URL it signs with) and keep the \
+             in-cluster URL for fetching keys",
+            closest.name
+        ),
+    ))
+}
+
+fn verdict(explanation: &Explanation) -> Finding {
+    match &explanation.verdict {
+        Ok(token) => Finding::ok(
+            codes::TOKEN_ACCEPTED,
+            "token: verdict",
+            format!(
+                "accepted: user {:?} from provider {}",
+                token.user_id, token.provider
+            ),
+        ),
+        Err(error) => Finding::fail(
+            error.reason().code(),
+            "token: verdict",
+            format!(
+                "refused with {} ({}): {}",
+                error.reason().code(),
+                error.reason().http_status(),
+                error.message()
+            ),
+            error.hint().unwrap_or(error.reason().title()),
+        ),
+    }
+}
