@@ -21,8 +21,8 @@ use secrecy::SecretString;
 
 pub use parse::{ConfigError, ConfigErrors};
 pub use raw::RawConfig;
-pub use redact::{fingerprint, render_json, render_text};
 pub(crate) use redact::redacted_database_url;
+pub use redact::{fingerprint, render_json, render_text};
 
 /// Largest accepted request body; SPEC §4 answers 413 beyond it.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
