@@ -1,0 +1,78 @@
+//! A dedicated PostgreSQL database per drill on the shared server, and the faults a drill can
+//! inject into it without disturbing other tests: killing the service's connections (what a
+//! server restart or failover does to them) and refusing new ones for a while (the outage).
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Executor, PgPool};
+
+/// The shared server of the test machine (trust authentication, see `.ci/install.sh`).
+const SERVER: &str = "postgres://postgres@127.0.0.1:5432";
+
+pub struct Database {
+    name: String,
+    admin: PgPool,
+}
+
+impl Database {
+    pub async fn create(label: &str) -> Database {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "drill_{label}_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let admin = PgPoolOptions::new()
+            .max_connections(2)
+            .connect(&format!("{SERVER}/postgres"))
+            .await
+            .expect("PostgreSQL on 127.0.0.1:5432 (run .ci/install.sh)");
+        admin
+            .execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
+            .await
+            .expect("create drill database");
+        Database { name, admin }
+    }
+
+    /// `DATABASE_URL` for the service.
+    pub fn url(&self) -> String {
+        format!("{SERVER}/{}", self.name)
+    }
+
+    /// Terminates every connection to this database; returns how many there were.
+    pub async fn kill_connections(&self) -> i64 {
+        sqlx::query_scalar(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(&self.name)
+        .fetch_one(&self.admin)
+        .await
+        .expect("terminate connections")
+    }
+
+    /// Refuses (or allows again) every new connection to this database, superusers included.
+    pub async fn refuse_connections(&self, refuse: bool) {
+        let allow = if refuse { "false" } else { "true" };
+        self.admin
+            .execute(
+                format!(
+                    r#"ALTER DATABASE "{}" WITH ALLOW_CONNECTIONS {allow}"#,
+                    self.name
+                )
+                .as_str(),
+            )
+            .await
+            .expect("alter database");
+    }
+
+    /// Drops the database once the drill's processes are gone.
+    pub async fn remove(self) {
+        self.kill_connections().await;
+        let _ = self
+            .admin
+            .execute(format!(r#"DROP DATABASE IF EXISTS "{}""#, self.name).as_str())
+            .await;
+    }
+}
