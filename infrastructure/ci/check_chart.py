@@ -108,6 +108,14 @@ def seed_fixture_is_the_seed_verbatim():
 
 
 @check
+def values_schema_is_generated_from_its_source():
+    generated = run([sys.executable, str(HERE / "values_schema.py")])
+    expect(generated.returncode == 0, f"values_schema.py failed:\n{generated.stderr}")
+    expect(generated.stdout == (CHART / "values.schema.json").read_text(),
+           "values.schema.json is stale: python3 infrastructure/ci/values_schema.py > .../values.schema.json")
+
+
+@check
 def lint_strict_every_scenario():
     for name, args in SCENARIOS.items():
         p = run([HELM, "lint", "--strict", str(CHART), *args])
@@ -173,6 +181,8 @@ SCHEMA_REFUSED = [
      r"auth[./]providers[./]0[./]algorithms[./]0"),
     (["--set-json", 'env=[{"name":"PORT","value":8000}]'], r"env[./]0[./]value"),
     (["--set", "autoscaling.targetCPUUtilizationPercentage=150"], r"autoscaling[./]targetCPUUtilizationPercentage"),
+    (["--set", "shutdown.delaySecond=5"], unknown("delaySecond")),
+    (["--set", "corsAllowedOrigins=https://app.example.com"], r"corsAllowedOrigins"),
 ]
 # Refused by the templates: combinations the schema cannot see.
 TEMPLATE_REFUSED = [
@@ -180,6 +190,7 @@ TEMPLATE_REFUSED = [
     (["--set", "autoscaling.enabled=true"], r"SQLite keeps the tasks in each pod's own volume"),
     (["--set", "database.host=db.example.com"], r"no password"),
     (["--set", "livenessProbe.tcpSocket.port=8000"], r"livenessProbe needs exactly one of httpGet"),
+    (["--set", "terminationGracePeriodSeconds=20"], r"must exceed shutdown.delaySeconds \+ shutdown.drainSeconds"),
 ]
 
 

@@ -98,10 +98,10 @@ def doctor_manifests_finds_no_failure():
         findings = json.loads(p.stdout)["findings"]
         failing = [x for x in findings if x["severity"] == "fail"]
         expect(not failing, f"{name}: doctor manifests fails the chart:\n{json.dumps(failing, indent=2)}")
-    # And it can fail: seed 002's NetworkPolicy, which forgot the back channel's port.
-    docs = helm_template(*SCENARIOS["external-db"])
+    # And it can fail: a NetworkPolicy without the port of Better Auth's back channel (seed 002).
+    docs = helm_template(*SCENARIOS["all-features"])
     policy = next(d for d in docs if d["kind"] == "NetworkPolicy")
-    policy["spec"]["egress"] = [r for r in policy["spec"]["egress"] if r["ports"][0]["port"] != 8080]
+    policy["spec"]["egress"] = [r for r in policy["spec"]["egress"] if r["ports"][0]["port"] != 3000]
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
         f.write(yaml.safe_dump_all(docs))
         f.flush()

@@ -226,7 +226,12 @@ and `backend-api doctor manifests` see where each variable comes from).
 {{- $env := dict "HOST" "0.0.0.0" "PORT" "8000" "ENVIRONMENT" .Values.environment
   "JWT_LEEWAY_SECONDS" (toString .Values.auth.leewaySeconds)
   "JWKS_REFRESH_COOLDOWN_SECONDS" (toString .Values.auth.jwksRefreshCooldownSeconds)
-  "LOG_FORMAT" .Values.logging.format "RUST_LOG" .Values.logging.level }}
+  "LOG_FORMAT" .Values.logging.format "RUST_LOG" .Values.logging.level
+  "SHUTDOWN_DELAY_SECONDS" (toString .Values.shutdown.delaySeconds)
+  "SHUTDOWN_DRAIN_SECONDS" (toString .Values.shutdown.drainSeconds)
+  "REQUEST_TIMEOUT_SECONDS" (toString .Values.requestTimeoutSeconds) }}
+{{- with .Values.corsAllowedOrigins }}{{ $_ := set $env "CORS_ALLOWED_ORIGINS" (join "," .) }}{{ end }}
+{{- if ne (include "backend-api.databaseMode" .) "sqlite" }}{{ $_ := set $env "DATABASE_MAX_CONNECTIONS" (toString .Values.database.maxConnections) }}{{ end }}
 {{- range $name, $value := dict "BETTER_AUTH_URL" $ba.url "BETTER_AUTH_JWKS_URL" $ba.jwksUrl "BETTER_AUTH_ISSUER" $ba.issuer "BETTER_AUTH_AUDIENCE" $ba.audience }}
 {{- if $value }}{{ $_ := set $env $name $value }}{{ end }}
 {{- end }}
