@@ -31,6 +31,9 @@ type Applied = BTreeMap<i64, (bool, Vec<u8>)>;
 
 pub(crate) async fn check(config: &DatabaseConfig, deadline: Deadline) -> Vec<Finding> {
     let target = redacted_database_url(config.url.expose_secret());
+    if let Some(finding) = sqlite_not_created_yet(config, &target) {
+        return vec![finding];
+    }
     let connecting = connect(config);
     let conn = match tokio::time::timeout(deadline.remaining(), connecting).await {
         Err(_) => {
@@ -58,6 +61,38 @@ pub(crate) async fn check(config: &DatabaseConfig, deadline: Deadline) -> Vec<Fi
         Ok(Ok(applied)) => applied,
     };
     vec![migrations(&target, config.kind, &applied)]
+}
+
+/// `serve` creates a missing SQLite file; only a missing directory is a problem.
+fn sqlite_not_created_yet(config: &DatabaseConfig, target: &str) -> Option<Finding> {
+    if config.kind != DatabaseKind::Sqlite {
+        return None;
+    }
+    let options = SqliteConnectOptions::from_str(config.url.expose_secret()).ok()?;
+    let file = options.get_filename();
+    if file.exists() || file.as_os_str().is_empty() || file.as_os_str() == ":memory:" {
+        return None;
+    }
+    let directory = file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    Some(if directory.is_dir() {
+        Finding::ok(
+            codes::DB_OK,
+            SUBJECT,
+            format!(
+                "{target}: the file does not exist yet; `serve` creates it and applies the migrations"
+            ),
+        )
+    } else {
+        Finding::fail(
+            codes::DB_ERROR,
+            SUBJECT,
+            format!("{target}: directory {} does not exist", directory.display()),
+            "create the directory (in a container: mount a writable volume there) or fix DATABASE_URL",
+        )
+    })
 }
 
 async fn connect(config: &DatabaseConfig) -> Result<Conn, sqlx::Error> {

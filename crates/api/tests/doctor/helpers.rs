@@ -1,0 +1,299 @@
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::response::Response;
+use serde_json::Value;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// A fresh, empty directory for one test (the binary's working directory).
+pub fn scratch_dir() -> PathBuf {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "backend-api-doctor-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+/// One run of `backend-api doctor …`.
+pub struct Doctor {
+    env: Vec<(String, String)>,
+    args: Vec<String>,
+    stdin: Option<String>,
+    dir: PathBuf,
+}
+
+/// What one run printed and how it exited.
+pub struct Outcome {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Doctor {
+    /// `backend-api doctor <args> --json`, with a clean environment in a scratch directory (so the
+    /// default SQLite database and development key land there).
+    pub fn new(args: &[&str]) -> Doctor {
+        let mut all = vec!["doctor".to_owned()];
+        all.extend(args.iter().map(|a| (*a).to_owned()));
+        Doctor {
+            env: Vec::new(),
+            args: all,
+            stdin: None,
+            dir: scratch_dir(),
+        }
+    }
+
+    pub fn env(mut self, name: &str, value: impl Into<String>) -> Doctor {
+        self.env.push((name.to_owned(), value.into()));
+        self
+    }
+
+    pub fn stdin(mut self, text: impl Into<String>) -> Doctor {
+        self.stdin = Some(text.into());
+        self
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Writes `text` into the scratch directory and returns its path.
+    pub fn file(&self, name: &str, text: &str) -> String {
+        let path = self.dir.join(name);
+        std::fs::write(&path, text).expect("write file");
+        path.display().to_string()
+    }
+
+    pub async fn run(&self) -> Outcome {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_backend-api"));
+        command
+            .args(&self.args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .current_dir(&self.dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let started = Instant::now();
+        let mut child = command.spawn().expect("spawn backend-api");
+        let mut stdin = child.stdin.take().expect("stdin");
+        if let Some(text) = &self.stdin {
+            stdin.write_all(text.as_bytes()).await.expect("write stdin");
+        }
+        drop(stdin);
+        let output = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+            .await
+            .expect("doctor finishes within 30 s")
+            .expect("doctor output");
+        Outcome {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            elapsed: started.elapsed(),
+        }
+    }
+
+    /// Runs with `--json` and parses the report.
+    pub async fn json(self) -> Report {
+        self.json_args(&[]).await
+    }
+
+    /// Runs with `--json` plus `extra` arguments and parses the report.
+    pub async fn json_args(mut self, extra: &[&str]) -> Report {
+        self.args.push("--json".to_owned());
+        self.args.extend(extra.iter().map(|a| (*a).to_owned()));
+        let outcome = self.run().await;
+        let value: Value = serde_json::from_str(&outcome.stdout).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}):\n{}\nstderr:\n{}",
+                outcome.stdout, outcome.stderr
+            )
+        });
+        Report { value, outcome }
+    }
+}
+
+/// A parsed `--json` report.
+pub struct Report {
+    pub value: Value,
+    pub outcome: Outcome,
+}
+
+impl Report {
+    pub fn findings(&self) -> &[Value] {
+        self.value["findings"].as_array().expect("findings array")
+    }
+
+    pub fn codes(&self) -> Vec<&str> {
+        self.findings()
+            .iter()
+            .filter_map(|f| f["code"].as_str())
+            .collect()
+    }
+
+    /// The first finding with `code`; panics with the whole report when there is none.
+    pub fn finding(&self, code: &str) -> &Value {
+        self.findings()
+            .iter()
+            .find(|f| f["code"] == code)
+            .unwrap_or_else(|| panic!("no {code} finding in:\n{:#}", self.value))
+    }
+
+    /// Asserts the finding exists with this severity, and returns it.
+    pub fn expect(&self, code: &str, severity: &str) -> &Value {
+        let finding = self.finding(code);
+        assert_eq!(finding["severity"], severity, "{finding:#}");
+        finding
+    }
+
+    pub fn has(&self, code: &str) -> bool {
+        self.codes().contains(&code)
+    }
+
+    pub fn exit(&self) -> i32 {
+        self.outcome.code
+    }
+}
+
+/// A tiny HTTP server on 127.0.0.1:0 answering every request with `respond()`: for the failure
+/// modes the shared JWKS server does not play (redirects, a wrong `Date` header).
+pub struct FixedServer {
+    addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl FixedServer {
+    pub async fn start(respond: fn() -> Response) -> FixedServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let app = Router::new().fallback(move || async move { respond() });
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        FixedServer { addr, task }
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for FixedServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A port on 127.0.0.1 where nothing listens (bound, then released).
+pub async fn closed_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+/// A private PostgreSQL cluster with password (SCRAM) authentication on 127.0.0.1, because the
+/// shared server trusts every local connection and so cannot refuse a wrong password. Run with the
+/// distribution's `initdb`/`pg_ctl` (as user `postgres` when the tests run as root); stopped and
+/// deleted on drop.
+pub struct PrivatePostgres {
+    pub port: u16,
+    dir: PathBuf,
+}
+
+impl PrivatePostgres {
+    pub const PASSWORD: &str = "current-secret-value";
+
+    pub async fn start() -> PrivatePostgres {
+        let dir = scratch_dir();
+        std::fs::write(dir.join("pw"), Self::PASSWORD).expect("password file");
+        if is_root() {
+            run_ok(std::process::Command::new("chown").args([
+                "-R",
+                "postgres",
+                &dir.display().to_string(),
+            ]));
+        }
+        let port = closed_port().await;
+        let server = PrivatePostgres { port, dir };
+        let data = server.data();
+        run_ok(
+            pg_command("initdb")
+                .args(["-D", &data, "-U", "postgres", "-A", "scram-sha-256", "-N"])
+                .arg(format!("--pwfile={}", server.dir.join("pw").display())),
+        );
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            server.dir.display()
+        );
+        let log = server.dir.join("log").display().to_string();
+        run_ok(pg_command("pg_ctl").args([
+            "-D", &data, "-o", &options, "-l", &log, "-w", "-t", "20", "start",
+        ]));
+        server
+    }
+
+    fn data(&self) -> String {
+        self.dir.join("data").display().to_string()
+    }
+
+    pub fn url(&self, password: &str) -> String {
+        format!(
+            "postgres://postgres:{password}@127.0.0.1:{}/postgres",
+            self.port
+        )
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let _ = pg_command("pg_ctl")
+            .args(["-D", &self.data(), "-m", "immediate", "-w", "stop"])
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn is_root() -> bool {
+    command_output("id", &["-u"]) == "0"
+}
+
+/// A PostgreSQL server program, run as the `postgres` user when we are root (initdb refuses root).
+fn pg_command(program: &str) -> std::process::Command {
+    let program = format!("{}/{program}", command_output("pg_config", &["--bindir"]));
+    let mut command = if is_root() {
+        let mut command = std::process::Command::new("runuser");
+        command.args(["-u", "postgres", "--", &program]);
+        command
+    } else {
+        std::process::Command::new(program)
+    };
+    command.stdout(Stdio::null()).stderr(Stdio::null());
+    command
+}
+
+fn command_output(program: &str, args: &[&str]) -> String {
+    let output = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} must be installed (PostgreSQL server package): {e}"));
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+fn run_ok(command: &mut std::process::Command) {
+    let status = command
+        .status()
+        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
+    assert!(status.success(), "{command:?} failed");
+}

@@ -1,0 +1,17 @@
+//! Integration tests of `backend-api doctor`: the real binary, run with environment variables
+//! against real servers on loopback (a JWKS server, small HTTP servers that misbehave, a private
+//! PostgreSQL), asserting the finding codes of `--json` and the exit code. One test per failure
+//! mode of the seeds' troubleshooting tables.
+
+/// Database: wrong password, down, migrations pending.
+mod database;
+/// Running the binary, loopback servers, a private PostgreSQL with password authentication.
+mod helpers;
+/// `doctor manifests`: NetworkPolicy, probes, secrets.
+mod manifests;
+/// Output contract: JSON shape, text, secrets shown only as fingerprints.
+mod output;
+/// Identity providers: DNS, refused, 404, HTML, empty, slow, redirect, clock skew, discovery.
+mod providers;
+/// `doctor token`: expired, algorithm not allowed, issuer mismatch, accepted.
+mod token;

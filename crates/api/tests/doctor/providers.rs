@@ -1,0 +1,262 @@
+use std::time::Duration;
+
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use test_support::{Behaviour, JwksServer, TestKey, jwks};
+
+use crate::helpers::{Doctor, FixedServer, closed_port};
+
+async fn serving(behaviour: Behaviour) -> JwksServer {
+    let key = TestKey::generate("EdDSA");
+    let server = JwksServer::start(jwks(&[&key])).await;
+    server.set_behaviour(behaviour);
+    server
+}
+
+/// `BETTER_AUTH_URL` pointing at the test server, the way the chart sets it.
+fn better_auth(server_base: &str) -> Doctor {
+    Doctor::new(&[]).env("BETTER_AUTH_URL", server_base)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthy_better_auth_passes_every_check() {
+    let server = serving(Behaviour::Serve).await;
+    let report = better_auth(&server.base_url()).json().await;
+    for code in [
+        "config_ok",
+        "dns_ok",
+        "tcp_ok",
+        "jwks_ok",
+        "clock_ok",
+        "db_ok",
+    ] {
+        report.expect(code, "ok");
+    }
+    assert_eq!(report.exit(), 0, "{:#}", report.value);
+    assert!(server.jwks_requests() >= 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jwks_host_that_does_not_resolve_is_dns_unresolvable() {
+    // Seed 000: "DNS resolution failed | Wrong service name | Use frontend not frontend-service".
+    let report = better_auth("http://frontend-service.invalid:3000")
+        .json()
+        .await;
+    let finding = report.expect("dns_unresolvable", "fail");
+    assert!(
+        finding["observed"]
+            .as_str()
+            .is_some_and(|o| o.contains("frontend-service.invalid"))
+    );
+    assert!(
+        finding["fix"]
+            .as_str()
+            .is_some_and(|f| f.contains("frontend-service"))
+    );
+    assert!(
+        !report.has("tcp_ok"),
+        "no connection attempt after DNS failed"
+    );
+    assert_eq!(report.exit(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_port_is_tcp_refused() {
+    // Seed 000: "Connection refused | Frontend service not ready".
+    let port = closed_port().await;
+    let report = better_auth(&format!("http://127.0.0.1:{port}"))
+        .json()
+        .await;
+    report.expect("dns_ok", "ok");
+    report.expect("tcp_refused", "fail");
+    assert_eq!(report.exit(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_jwks_path_is_jwks_not_found_with_the_better_auth_path_as_fix() {
+    // Seed 001: "404 Not Found | Better Auth not configured"; `/.well-known/jwks.json` vs `/api/auth/jwks`.
+    let server = serving(Behaviour::NotFound).await;
+    let report = better_auth(&server.base_url())
+        .env(
+            "BETTER_AUTH_JWKS_URL",
+            format!("{}/.well-known/jwks.json", server.base_url()),
+        )
+        .json()
+        .await;
+    let finding = report.expect("jwks_not_found", "fail");
+    let fix = finding["fix"].as_str().expect("fix");
+    assert!(
+        fix.contains(&format!(
+            "BETTER_AUTH_JWKS_URL={}/api/auth/jwks",
+            server.base_url()
+        )),
+        "{fix}"
+    );
+    assert_eq!(report.exit(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn html_login_page_instead_of_keys_is_jwks_html() {
+    let server = serving(Behaviour::Html).await;
+    let report = better_auth(&server.base_url()).json().await;
+    report.expect("jwks_html", "fail");
+    assert_eq!(report.exit(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_that_is_not_a_key_set_is_jwks_not_json() {
+    let server = serving(Behaviour::NotJson).await;
+    let report = better_auth(&server.base_url()).json().await;
+    report.expect("jwks_not_json", "fail");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_key_set_is_jwks_empty() {
+    // Seed 001: "Empty keys array | JWKS not generated".
+    let server = serving(Behaviour::EmptyKeys).await;
+    let report = better_auth(&server.base_url()).json().await;
+    report.expect("jwks_empty", "fail");
+    assert_eq!(report.exit(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_provider_is_http_timeout_within_the_timeout_bound() {
+    // Seed 000: "Timeout | Network policy blocking" (or an overloaded frontend).
+    let server = serving(Behaviour::Slow(Duration::from_secs(20))).await;
+    let report = better_auth(&server.base_url())
+        .json_args(&["--timeout", "1"])
+        .await;
+    report.expect("tcp_ok", "ok");
+    report.expect("http_timeout", "fail");
+    assert_eq!(report.exit(), 1);
+    // --timeout bounds the whole run: far less than the server's 20 s delay.
+    assert!(
+        report.outcome.elapsed < Duration::from_secs(10),
+        "{:?}",
+        report.outcome.elapsed
+    );
+}
+
+fn redirect_to_login() -> Response {
+    (
+        StatusCode::FOUND,
+        [(header::LOCATION, "/login?next=/api/auth/jwks")],
+    )
+        .into_response()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirect_is_reported_not_followed() {
+    let server = FixedServer::start(redirect_to_login).await;
+    let report = better_auth(&server.base_url()).json().await;
+    let finding = report.expect("jwks_redirect", "fail");
+    assert!(
+        finding["observed"]
+            .as_str()
+            .is_some_and(|o| o.contains("/login?next="))
+    );
+}
+
+fn keys_with_clock_an_hour_ahead() -> Response {
+    let key_set = jwks(&[&TestKey::generate("ES256")]);
+    let date =
+        (chrono::Utc::now() + chrono::Duration::hours(1)).format("%a, %d %b %Y %H:%M:%S GMT");
+    (
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (header::DATE, date.to_string()),
+        ],
+        key_set.to_string(),
+    )
+        .into_response()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_clock_an_hour_ahead_is_clock_skew() {
+    // Seed 001: "Token expired | clock skew between frontend/backend".
+    let server = FixedServer::start(keys_with_clock_an_hour_ahead).await;
+    let report = better_auth(&server.base_url()).json().await;
+    report.expect("jwks_ok", "ok");
+    let finding = report.expect("clock_skew", "fail");
+    assert!(
+        finding["observed"]
+            .as_str()
+            .is_some_and(|o| o.contains("ahead"))
+    );
+    assert_eq!(report.exit(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_for_an_algorithm_the_provider_does_not_allow_are_keys_no_usable_alg() {
+    // Seed 001 "Wrong algorithms": Better Auth signs EdDSA, the provider allows only RS256.
+    let server = serving(Behaviour::Serve).await;
+    let doctor = Doctor::new(&[]);
+    let file = doctor.file(
+        "providers.toml",
+        &format!(
+            "[[provider]]\nname = \"auth0\"\nissuer = \"{base}/\"\njwks_url = \"{base}/jwks\"\n\
+             audiences = [\"backend-api\"]\nalgorithms = [\"RS256\"]\n",
+            base = server.base_url()
+        ),
+    );
+    let report = doctor.env("AUTH_PROVIDERS_FILE", file).json().await;
+    let finding = report.expect("keys_no_usable_alg", "fail");
+    assert!(
+        finding["observed"]
+            .as_str()
+            .is_some_and(|o| o.contains("EdDSA") && o.contains("RS256"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_sending_browsers_to_an_unresolvable_host_is_flagged() {
+    // Seed 002 problem 1: the issuer and authorization endpoint used `id.kubernetes.local`, which no
+    // browser resolves, while the back channel (jwks_uri through internal_url) worked.
+    let server = serving(Behaviour::Serve).await;
+    let public = "http://id.kubernetes.invalid/realms/app";
+    server.set_discovery(json!({
+        "issuer": public,
+        "authorization_endpoint": format!("{public}/protocol/openid-connect/auth"),
+        "jwks_uri": format!("{public}/protocol/openid-connect/certs"),
+    }));
+    let doctor = Doctor::new(&[]);
+    let file = doctor.file(
+        "providers.toml",
+        &format!(
+            "[[provider]]\nname = \"keycloak\"\nissuer = \"{public}\"\ndiscovery = true\n\
+             internal_url = \"{}\"\naudiences = [\"backend-api\"]\n",
+            server.base_url()
+        ),
+    );
+    let report = doctor.env("AUTH_PROVIDERS_FILE", file).json().await;
+    report.expect("discovery_ok", "ok");
+    report.expect("jwks_ok", "ok");
+    let finding = report.expect("discovery_unresolvable_issuer", "warn");
+    assert!(
+        finding["observed"]
+            .as_str()
+            .is_some_and(|o| o.contains("id.kubernetes.invalid"))
+    );
+    assert_eq!(server.discovery_requests(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_advertising_another_issuer_is_issuer_mismatch() {
+    let server = serving(Behaviour::Serve).await;
+    server.set_discovery(json!({
+        "issuer": format!("{}/realms/other", server.base_url()),
+        "jwks_uri": format!("{}/certs", server.base_url()),
+    }));
+    let doctor = Doctor::new(&[]);
+    let file = doctor.file(
+        "providers.toml",
+        &format!(
+            "[[provider]]\nname = \"keycloak\"\nissuer = \"{}/realms/app\"\ndiscovery = true\n\
+             audiences = [\"backend-api\"]\n",
+            server.base_url()
+        ),
+    );
+    let report = doctor.env("AUTH_PROVIDERS_FILE", file).json().await;
+    report.expect("issuer_mismatch", "warn");
+}
