@@ -430,9 +430,10 @@ def notes_explain_how_to_check_the_release():
         expect(text in notes, f"NOTES.txt lacks {text!r}")
 
 
-def main():
+def run_checks(checks):
+    """Runs each check, one line per check, then "N passed, N failed"; returns the exit code."""
     passed = failed = 0
-    for fn in CHECKS:
+    for fn in checks:
         try:
             skipped = fn()
         except CheckFailed as e:
@@ -453,4 +454,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_checks(CHECKS))

@@ -16,14 +16,19 @@ import base64
 import json
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import yaml
 
-from check_chart import CHART, SCENARIOS, CheckFailed, container, expect, helm_template
+from check_chart import SCENARIOS, CheckFailed, container, expect, find, helm_template, run_checks
 
 BIN = os.environ.get("BACKEND_API_BIN", "target/release/backend-api")
 # Scenarios whose values are ours (the seed's file references Secrets and an image we do not ship).
@@ -110,24 +115,91 @@ def doctor_manifests_finds_no_failure():
     expect(any(x["severity"] == "fail" for x in findings), "doctor manifests missed a blocked back channel")
 
 
-def main():
-    expect(Path(BIN).exists(), f"{BIN} not built")
-    passed = failed = 0
-    for fn in (config_accepts_every_rendering, doctor_manifests_finds_no_failure):
-        try:
-            skipped = fn()
-        except CheckFailed as e:
-            failed += 1
-            print(f"FAIL {fn.__name__}: {e}")
-            continue
-        if skipped:
-            print(f"SKIP {fn.__name__}: {skipped}")
-        else:
-            passed += 1
-            print(f"ok   {fn.__name__}")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_status(url):
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except OSError:
+        return None
+
+
+def wait_for(condition, seconds, what):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        expect(time.monotonic() < deadline, f"gave up after {seconds}s waiting for {what}")
+        time.sleep(0.1)
+
+
+def probe_answers(base, probe, status):
+    """Whether the probe as rendered gets `status` (httpGet) or a connection (tcpSocket, status 200)."""
+    if "httpGet" in probe:
+        return http_status(base + probe["httpGet"]["path"]) == status
+    try:
+        with socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1])), timeout=2):
+            return status == 200
+    except OSError:
+        return status != 200
+
+
+def serve(name, docs, tmp, overrides):
+    """Starts `backend-api serve` with the pod's environment on a loopback port; returns (process, base URL)."""
+    env, _ = container_env(docs, tmp)
+    port = free_port()
+    env.update(HOST="127.0.0.1", PORT=str(port), **overrides)
+    log = open(tmp / "serve.log", "w")
+    process = subprocess.Popen([str(Path(BIN).resolve()), "serve"], cwd=tmp / "data", stdout=log, stderr=log,
+                               env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env})
+    return process, f"http://127.0.0.1:{port}", env
+
+
+def serve_answers_the_probes_the_chart_configures():
+    """The chart's probes against the real service: the start-up and liveness paths answer 200 from the
+    start; readiness is 200 with a database and keys (development, SQLite) and 503 while the identity
+    provider is unreachable; `backend-api healthcheck` (the image's HEALTHCHECK) agrees; SIGTERM turns
+    readiness to 503 first, and the process exits 0 within terminationGracePeriodSeconds."""
+    unreachable = f"http://127.0.0.1:{free_port()}"  # nothing listens there: keys stay unavailable
+    for name, ready, overrides in (("sqlite-persistent", 200, {}),
+                                   ("default", 503, {"BETTER_AUTH_URL": unreachable})):
+        docs = helm_template(*SCENARIOS[name])
+        probes = {name: container(docs)[name] for name in ("startupProbe", "livenessProbe", "readinessProbe")}
+        grace = find(docs, "Deployment")["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+        with tempfile.TemporaryDirectory() as tmp:
+            process, base, env = serve(name, docs, Path(tmp), overrides)
+            try:
+                healthcheck = lambda: run_binary(["healthcheck"], {"PORT": env["PORT"]}, tmp).returncode == 0
+                wait_for(healthcheck, 60, f"{name}: `backend-api healthcheck` to pass")
+                for probe in ("startupProbe", "livenessProbe"):
+                    expect(probe_answers(base, probes[probe], 200), f"{name}: {probe} {probes[probe]} fails")
+                wait_for(lambda: probe_answers(base, probes["readinessProbe"], ready), 15,
+                         f"{name}: readinessProbe to answer {ready}")
+                process.send_signal(signal.SIGTERM)
+                if ready == 200 and int(env.get("SHUTDOWN_DELAY_SECONDS", "0")) > 0:
+                    wait_for(lambda: probe_answers(base, probes["readinessProbe"], 503), 3,
+                             f"{name}: readiness to turn 503 after SIGTERM")
+                code = process.wait(timeout=grace)
+                expect(code == 0, f"{name}: serve exited {code} after SIGTERM")
+            except subprocess.TimeoutExpired:
+                raise CheckFailed(f"{name}: still running {grace}s after SIGTERM (Kubernetes would SIGKILL it)")
+            except CheckFailed as failure:
+                log = (Path(tmp) / "serve.log").read_text()[-3000:]
+                raise CheckFailed(f"{failure}\n--- serve log (tail):\n{log}") from None
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+        expect(run_binary(["healthcheck"], {"PORT": env["PORT"]}, ".").returncode == 1,
+               f"{name}: healthcheck passes with nothing listening")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    expect(Path(BIN).exists(), f"{BIN} not built")
+    sys.exit(run_checks([config_accepts_every_rendering, serve_answers_the_probes_the_chart_configures,
+                         doctor_manifests_finds_no_failure]))
