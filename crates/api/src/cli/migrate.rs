@@ -3,7 +3,7 @@
 
 use super::{Outcome, runtime};
 use crate::config::Config;
-use crate::db::{Database, diagnose};
+use crate::db::Database;
 use crate::telemetry;
 
 pub fn run(config: Config) -> Outcome {
@@ -24,14 +24,17 @@ pub fn run(config: Config) -> Outcome {
             }
         };
         let result = db.migrate().await;
+        let explained = match &result {
+            Ok(()) => None,
+            Err(error) => Some(db.explain(error).await),
+        };
         db.close().await;
-        match result {
-            Ok(()) => {
+        match explained {
+            None => {
                 eprintln!("backend-api: migrations applied");
                 Outcome::Success
             }
-            Err(error) => {
-                let diagnosis = diagnose(&error);
+            Some(diagnosis) => {
                 eprintln!(
                     "backend-api: migration failed: database: {}\n  fix: {}",
                     diagnosis.reason, diagnosis.hint

@@ -18,6 +18,8 @@ use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use secrecy::ExposeSecret;
+use sqlx::ConnectOptions;
+use sqlx::migrate::MigrateError;
 use sqlx::postgres::{PgConnectOptions, PgPool};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool};
 use tokio::sync::Notify;
@@ -72,6 +74,18 @@ impl Pool {
         }
     }
 
+    /// One direct connection attempt, bypassing the pool's silent retries: a pool that timed
+    /// out says only "timed out", the attempt says "connection refused" or the server's refusal.
+    async fn probe(&self, timeout: Duration) -> Option<sqlx::Error> {
+        let attempt = async {
+            match self {
+                Pool::Postgres(pool) => pool.connect_options().connect().await.map(drop),
+                Pool::Sqlite(pool) => pool.connect_options().connect().await.map(drop),
+            }
+        };
+        tokio::time::timeout(timeout, attempt).await.ok()?.err()
+    }
+
     async fn close(&self) {
         match self {
             Pool::Postgres(pool) => pool.close().await,
@@ -115,6 +129,7 @@ struct Inner {
     wake: Arc<Notify>,
     reconnect_max: Duration,
     health_interval: Duration,
+    acquire_timeout: Duration,
 }
 
 /// Why a request could not use the database.
@@ -137,6 +152,7 @@ impl Database {
                 wake: Arc::new(Notify::new()),
                 reconnect_max: config.reconnect_max,
                 health_interval: config.health_interval,
+                acquire_timeout: config.acquire_timeout,
             }),
         })
     }
@@ -188,6 +204,11 @@ impl Database {
         migrate::run(&self.inner.pool).await
     }
 
+    /// Explains a failure; a pool timeout is replaced by what a direct connection attempt says.
+    pub async fn explain(&self, error: &sqlx::Error) -> Diagnosis {
+        explain(&self.inner, error).await
+    }
+
     /// Closes every connection (shutdown).
     pub async fn close(&self) {
         self.inner.pool.close().await;
@@ -227,6 +248,20 @@ fn set_down(inner: &Inner, diagnosis: Diagnosis) {
     set_health(inner, Health::Down { diagnosis, since });
 }
 
+async fn explain(inner: &Inner, error: &sqlx::Error) -> Diagnosis {
+    let timed_out = match error {
+        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Migrate(migrate) => {
+            matches!(**migrate, MigrateError::Execute(sqlx::Error::PoolTimedOut))
+        }
+        _ => false,
+    };
+    if timed_out && let Some(cause) = inner.pool.probe(inner.acquire_timeout).await {
+        return diagnose(&cause);
+    }
+    diagnose(error)
+}
+
 const FIRST_RETRY: Duration = Duration::from_millis(250);
 
 async fn supervise(weak: Weak<Inner>, wake: Arc<Notify>) {
@@ -242,7 +277,7 @@ async fn supervise(weak: Weak<Inner>, wake: Arc<Notify>) {
             match inner.pool.ping().await {
                 Ok(()) => inner.health_interval,
                 Err(error) => {
-                    set_down(&inner, diagnose(&error));
+                    set_down(&inner, explain(&inner, &error).await);
                     FIRST_RETRY
                 }
             }
@@ -268,7 +303,7 @@ async fn supervise(weak: Weak<Inner>, wake: Arc<Notify>) {
                     inner.health_interval
                 }
                 Err(error) => {
-                    set_down(&inner, diagnose(&error));
+                    set_down(&inner, explain(&inner, &error).await);
                     let pause = backoff;
                     backoff = (backoff * 2).min(inner.reconnect_max);
                     pause

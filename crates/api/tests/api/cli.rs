@@ -1,0 +1,285 @@
+//! The `backend-api` binary as users run it: configuration errors (all at once, exit 2),
+//! redacted `config`, `token` (refused in production), `migrate`, `healthcheck`, and `serve`
+//! end to end until SIGTERM (exit 0).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestDatabase, client};
+
+const BIN: &str = env!("CARGO_BIN_EXE_backend-api");
+
+/// The binary with an empty environment plus `vars`: the host's variables never leak in.
+fn command(vars: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(BIN);
+    command.env_clear();
+    for (name, value) in vars {
+        command.env(name, value);
+    }
+    command
+}
+
+fn run(vars: &[(&str, &str)], args: &[&str]) -> Output {
+    command(vars).args(args).output().expect("binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn configuration_errors_are_reported_together_with_exit_2() {
+    let output = run(
+        &[
+            ("PORT", "eighty"),
+            ("ENVIRONMENT", "staging"),
+            ("DATABASE_URL", "mysql://app:hunter2@db/tasks"),
+            ("BETTER_AUTH_URL", "frontend:3000"),
+            ("JWT_LEEWAY_SECONDS", "-5"),
+            ("AUTH_PROVIDERS_FILE", "/nonexistent/providers.toml"),
+        ],
+        &["serve"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    for name in [
+        "PORT",
+        "ENVIRONMENT",
+        "DATABASE_URL",
+        "BETTER_AUTH_URL",
+        "JWT_LEEWAY_SECONDS",
+        "AUTH_PROVIDERS_FILE",
+    ] {
+        assert!(stderr.contains(name), "{name} not reported:\n{stderr}");
+    }
+    assert!(stderr.contains("6 problems"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "password leaked:\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn production_without_a_provider_refuses_to_start_naming_the_variable() {
+    let output = run(&[("ENVIRONMENT", "production")], &["serve"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("BETTER_AUTH_URL") && stderr.contains("AUTH_PROVIDERS_FILE"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn token_is_refused_in_production() {
+    let output = run(
+        &[
+            ("ENVIRONMENT", "production"),
+            ("BETTER_AUTH_URL", "http://frontend:3000"),
+        ],
+        &["token", "--sub", "alice"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    assert!(text(&output.stderr).contains("production"));
+}
+
+#[test]
+fn config_prints_fingerprints_instead_of_secrets() {
+    let output = run(
+        &[
+            (
+                "DATABASE_URL",
+                "postgres://app:hunter2@db.internal:5432/tasks",
+            ),
+            ("BETTER_AUTH_URL", "http://frontend:3000"),
+            ("BETTER_AUTH_SECRET", "shared-secret-value"),
+            ("OPENAI_API_KEY", "sk-not-for-logs"),
+        ],
+        &["config", "--json"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    for secret in ["hunter2", "shared-secret-value", "sk-not-for-logs"] {
+        assert!(!stdout.contains(secret), "{secret} leaked:\n{stdout}");
+    }
+    let config: Value = serde_json::from_str(&stdout).expect("JSON");
+    let variables = &config["variables"];
+    assert!(
+        variables["BETTER_AUTH_SECRET"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("sha256:") && v.len() == 15)
+    );
+    assert!(
+        variables["DATABASE_URL"]
+            .as_str()
+            .is_some_and(|v| v.contains("app:sha256:") && v.contains("db.internal"))
+    );
+    assert_eq!(config["providers"][0]["name"], "better-auth");
+    assert_eq!(
+        config["providers"][0]["keys"],
+        json!({"jwks_url": "http://frontend:3000/api/auth/jwks"})
+    );
+}
+
+#[test]
+fn help_never_shows_secret_values() {
+    let output = run(
+        &[
+            ("BETTER_AUTH_SECRET", "shared-secret-value"),
+            ("DATABASE_URL", "postgres://u:pw-in-url@h/d"),
+        ],
+        &["--help"],
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("BETTER_AUTH_SECRET"));
+    assert!(
+        !stdout.contains("shared-secret-value") && !stdout.contains("pw-in-url"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn migrate_applies_migrations_or_explains_why_not() {
+    let database = TestDatabase::create(Backend::Sqlite).await;
+    let ok = run(&[("DATABASE_URL", &database.url)], &["migrate"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    let unreachable = run(
+        &[("DATABASE_URL", "postgres://app:pw@127.0.0.1:1/tasks")],
+        &["migrate"],
+    );
+    assert_eq!(unreachable.status.code(), Some(1));
+    let stderr = text(&unreachable.stderr);
+    assert!(
+        stderr.contains("cannot connect") && stderr.contains("fix:"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(":pw@"), "{stderr}");
+}
+
+#[test]
+fn healthcheck_fails_when_nothing_answers() {
+    let output = run(
+        &[],
+        &[
+            "healthcheck",
+            "--url",
+            "http://127.0.0.1:1/health",
+            "--timeout",
+            "1",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+}
+
+/// A running `backend-api serve` child and the lines it logs.
+struct Served {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    log: Vec<String>,
+}
+
+impl Served {
+    fn start(vars: &[(&str, &str)]) -> Served {
+        let mut child = command(vars)
+            .arg("serve")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("serve starts");
+        let stderr = child.stderr.take().expect("piped");
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Served {
+            child,
+            lines,
+            log: Vec::new(),
+        }
+    }
+
+    /// The next JSON log line whose message is `message`.
+    fn wait_for(&mut self, message: &str) -> Value {
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(20))
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "no {message:?} log line; log so far:\n{}",
+                        self.log.join("\n")
+                    )
+                });
+            self.log.push(line.clone());
+            if let Ok(entry) = serde_json::from_str::<Value>(&line)
+                && entry["message"] == message
+            {
+                return entry;
+            }
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_token_and_sigterm_end_to_end() {
+    let database = TestDatabase::create(Backend::Sqlite).await;
+    let vars = [
+        ("DATABASE_URL", database.url.as_str()),
+        ("HOST", "127.0.0.1"),
+        ("PORT", "0"),
+        ("LOG_FORMAT", "json"),
+    ];
+    let mut served = Served::start(&vars);
+    let listening = served.wait_for("listening");
+    let address = listening["address"].as_str().expect("address").to_owned();
+    served.wait_for("database ready, migrations applied");
+
+    let token = run(&vars, &["token", "--sub", "alice", "--ttl", "5m"]);
+    assert_eq!(token.status.code(), Some(0), "{}", text(&token.stderr));
+    let token = text(&token.stdout).trim().to_owned();
+
+    let client = client();
+    let created = client
+        .post(format!("http://{address}/api/alice/tasks"))
+        .bearer_auth(&token)
+        .json(&json!({"title": "from the CLI test"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(created.status(), StatusCode::CREATED);
+
+    let port = address.rsplit(':').next().expect("port");
+    let probe = run(&[("PORT", port)], &["healthcheck"]);
+    assert_eq!(probe.status.code(), Some(0), "{}", text(&probe.stderr));
+
+    let kill = Command::new("kill")
+        .args(["-TERM", &served.child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(kill.success());
+    served.wait_for("all requests finished; stopped");
+    let status = served.child.wait().expect("exits");
+    assert_eq!(status.code(), Some(0));
+    let log = served.log.join("\n");
+    assert!(!log.contains(&token), "the token reached the log");
+    assert!(
+        log.contains("DEVELOPMENT KEY"),
+        "the development-key warning is missing"
+    );
+}

@@ -1,0 +1,185 @@
+//! Database failures (seed 002): the service starts and stays alive while PostgreSQL refuses
+//! it, `/ready` and the task routes say why, and it recovers by itself. Also: replicas
+//! migrating the same database at once.
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::helpers::{Backend, TestApp, TestDatabase, admin_execute, assert_problem};
+
+/// Makes the test database refuse its role and drops its open sessions.
+async fn refuse_logins(database: &TestDatabase) {
+    let name = &database.name;
+    admin_execute(&[
+        &format!("ALTER ROLE \"{name}\" NOLOGIN"),
+        &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{name}'"),
+    ])
+    .await;
+}
+
+async fn allow_logins(database: &TestDatabase) {
+    admin_execute(&[&format!("ALTER ROLE \"{}\" LOGIN", database.name)]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_starts_while_the_database_refuses_it_and_recovers_alone() {
+    let database = TestDatabase::create(Backend::Postgres).await;
+    refuse_logins(&database).await;
+    let app = TestApp::builder(Backend::Postgres)
+        .database(database)
+        .no_wait()
+        .spawn()
+        .await;
+
+    let health = app
+        .client
+        .get(app.url("/health"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        health.status(),
+        StatusCode::OK,
+        "liveness must not depend on the database"
+    );
+    let ready = app
+        .wait_for_ready(|status, body| {
+            status == StatusCode::SERVICE_UNAVAILABLE
+                && body["checks"]["database"]["reason"]
+                    .as_str()
+                    .is_some_and(|reason| reason.contains("not permitted to log in"))
+        })
+        .await;
+    let reason = ready["checks"]["database"]["reason"]
+        .as_str()
+        .expect("reason");
+    assert!(reason.contains("not permitted to log in"), "{reason}");
+    assert!(
+        ready["reasons"][0]
+            .as_str()
+            .is_some_and(|r| r.starts_with("database: ")),
+        "{ready}"
+    );
+    let refused = app
+        .as_user("alice", Method::GET, "/api/alice/tasks")
+        .send()
+        .await
+        .expect("sent");
+    assert!(refused.headers().contains_key("retry-after"));
+    let problem = assert_problem(
+        refused,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "database_unavailable",
+    )
+    .await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("not permitted to log in")),
+        "{problem}"
+    );
+
+    allow_logins(&app.database).await;
+    app.wait_until_ready().await;
+    // Migrations ran when the database came back.
+    app.create_task("alice", "after recovery").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_while_serving_is_reported_then_recovered() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let before = app.create_task("alice", "before the outage").await;
+
+    refuse_logins(&app.database).await;
+    let ready = app
+        .wait_for_ready(|status, _| status == StatusCode::SERVICE_UNAVAILABLE)
+        .await;
+    assert_eq!(ready["checks"]["database"]["status"], "fail", "{ready}");
+    let response = app
+        .as_user("alice", Method::GET, "/api/alice/tasks")
+        .send()
+        .await
+        .expect("sent");
+    assert_problem(
+        response,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "database_unavailable",
+    )
+    .await;
+    let health = app
+        .client
+        .get(app.url("/health"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(health.status(), StatusCode::OK);
+
+    allow_logins(&app.database).await;
+    app.wait_until_ready().await;
+    let task: Value = app
+        .as_user(
+            "alice",
+            Method::GET,
+            &format!("/api/alice/tasks/{}", before["id"]),
+        )
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(task, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_starting_together_apply_each_migration_once() {
+    let database = TestDatabase::create(Backend::Postgres).await;
+    let url = database.url.clone();
+    let replicas = 4;
+    let mut apps = Vec::new();
+    for _ in 0..replicas {
+        let url = url.clone();
+        let shared = TestDatabase::create(Backend::Sqlite).await;
+        // Each replica has its own scratch files but the same PostgreSQL database.
+        apps.push(
+            TestApp::builder(Backend::Postgres)
+                .database(shared)
+                .config(move |config| {
+                    config.database.url = secrecy::SecretString::from(url);
+                    config.database.kind = backend_api::config::DatabaseKind::Postgres;
+                })
+                .no_wait()
+                .spawn()
+                .await,
+        );
+    }
+    for app in &apps {
+        app.wait_until_ready().await;
+    }
+    let mut connection = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+        .await
+        .expect("connect");
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+        .fetch_one(&mut connection)
+        .await
+        .expect("migrations table");
+    let files = std::fs::read_dir(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../migrations/postgres"
+    ))
+    .expect("migrations dir")
+    .count();
+    assert_eq!(applied as usize, files);
+    apps[0].create_task("alice", "visible everywhere").await;
+    let list: Value = apps[replicas - 1]
+        .as_user("alice", Method::GET, "/api/alice/tasks")
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["tasks"].as_array().map(Vec::len), Some(1));
+    drop(apps);
+    drop(database);
+}

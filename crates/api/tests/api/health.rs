@@ -1,0 +1,209 @@
+//! Operations surface: `/health`, `/ready`, `/metrics`, `/openapi.json`, request ids, CORS,
+//! header limit, unknown routes and methods.
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::helpers::{Backend, TestApp, assert_problem};
+
+#[tokio::test]
+async fn health_is_ok_and_ready_lists_every_dependency() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let health = app
+        .client
+        .get(app.url("/health"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(
+        health.json::<Value>().await.expect("json"),
+        serde_json::json!({"status": "ok"})
+    );
+    let ready: Value = app
+        .client
+        .get(app.url("/ready"))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["checks"]["database"]["status"], "ok");
+    assert_eq!(ready["checks"]["provider:test-idp"]["status"], "ok");
+    assert_eq!(ready["checks"]["provider:test-idp"]["keys"], 1);
+}
+
+#[tokio::test]
+async fn metrics_count_requests_auth_failures_keys_and_the_pool() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.create_task("alice", "counted").await;
+    let refused = app
+        .client
+        .get(app.url("/api/alice/tasks"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let mismatch = app
+        .as_user("bob", Method::GET, "/api/alice/tasks")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(mismatch.status(), StatusCode::FORBIDDEN);
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("text");
+    for needle in [
+        r#"http_requests_total{method="POST",route="/api/{user_id}/tasks",status="201"} 1"#,
+        r#"http_requests_total{method="GET",route="/api/{user_id}/tasks",status="401"} 1"#,
+        "http_request_duration_seconds_bucket{",
+        r#"auth_failures_total{reason="token_missing",provider="unknown"} 1"#,
+        r#"auth_failures_total{reason="user_mismatch",provider="test-idp"} 1"#,
+        r#"jwks_fetches_total{provider="test-idp",outcome="ok"}"#,
+        r#"jwks_keys{provider="test-idp"} 1"#,
+        r#"db_pool_connections{state="idle"}"#,
+        "db_up 1",
+    ] {
+        assert!(text.contains(needle), "missing {needle} in:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn openapi_document_is_3_1_and_covers_every_route() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let doc: Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "{}",
+        doc["openapi"]
+    );
+    let paths = doc["paths"].as_object().expect("paths");
+    for (path, methods) in [
+        ("/api/{user_id}/tasks", &["get", "post"][..]),
+        (
+            "/api/{user_id}/tasks/{id}",
+            &["get", "put", "patch", "delete"],
+        ),
+        ("/api/{user_id}/tasks/{id}/complete", &["patch"]),
+        ("/health", &["get"]),
+        ("/ready", &["get"]),
+        ("/metrics", &["get"]),
+    ] {
+        for method in methods {
+            assert!(paths[path][method].is_object(), "{method} {path} missing");
+        }
+    }
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+#[tokio::test]
+async fn request_ids_are_kept_when_sane_and_generated_otherwise() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let kept = app
+        .client
+        .get(app.url("/health"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(kept.headers()["x-request-id"], "abc-123");
+    let replaced = app
+        .client
+        .get(app.url("/health"))
+        .header("x-request-id", "evil\tid with spaces")
+        .send()
+        .await
+        .expect("sent");
+    let id = replaced.headers()["x-request-id"].to_str().expect("ascii");
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_problem_json() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let response = app.client.get(app.url("/nope")).send().await.expect("sent");
+    assert_problem(response, StatusCode::NOT_FOUND, "route_not_found").await;
+    let response = app
+        .client
+        .post(app.url("/health"))
+        .send()
+        .await
+        .expect("sent");
+    assert_problem(
+        response,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn oversized_headers_are_refused_with_431() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let response = app
+        .client
+        .get(app.url("/health"))
+        .header("x-padding", "p".repeat(20 * 1024))
+        .send()
+        .await
+        .expect("sent");
+    assert_problem(
+        response,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "headers_too_large",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn cors_allows_only_configured_origins() {
+    use backend_api::config::CorsOrigins;
+    let app = TestApp::builder(Backend::Sqlite)
+        .config(|config| {
+            config.http.cors = CorsOrigins::List(vec!["https://app.example.com".into()])
+        })
+        .spawn()
+        .await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(Method::OPTIONS, app.url("/api/alice/tasks"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type",
+            )
+            .send()
+    };
+    let allowed = preflight("https://app.example.com").await.expect("sent");
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    let denied = preflight("https://evil.example.com").await.expect("sent");
+    assert!(
+        denied
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}

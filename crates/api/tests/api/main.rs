@@ -1,0 +1,23 @@
+//! Integration tests of the `backend-api` service: the real app on 127.0.0.1:0 against real
+//! PostgreSQL and SQLite and a real JWKS server on loopback.
+
+/// `TestApp`, `TestDatabase`, problem assertions, the two-backend macro.
+mod helpers;
+
+/// The task contract of SPEC §4, once per database engine.
+mod tasks;
+
+/// 401/403/503 from the client's side, reason codes, `WWW-Authenticate`, development key.
+mod auth;
+
+/// `/health`, `/ready`, `/metrics`, `/openapi.json`, request ids, CORS, limits.
+mod health;
+
+/// PostgreSQL refusing the service, outages and recovery, concurrent migrations.
+mod database;
+
+/// SIGTERM-style shutdown with requests in flight.
+mod shutdown;
+
+/// The binary: configuration errors, `config`, `token`, `migrate`, `healthcheck`, `serve`.
+mod cli;
