@@ -78,19 +78,17 @@ mod tests {
     use crate::doctor::finding::Finding;
 
     fn sample() -> Report {
-        let mut report = Report::default();
-        report.push(Finding::ok(
-            "config_ok",
-            "configuration",
-            "all variables parsed",
-        ));
-        report.push(Finding::fail(
-            "jwks_not_found",
-            "provider better-auth: JWKS",
-            "GET http://frontend:3000/.well-known/jwks.json -> 404",
-            "set BETTER_AUTH_JWKS_URL=http://frontend:3000/api/auth/jwks",
-        ));
-        report
+        Report {
+            findings: vec![
+                Finding::ok("config_ok", "configuration", "all variables parsed"),
+                Finding::fail(
+                    "jwks_not_found",
+                    "provider better-auth: JWKS",
+                    "GET http://frontend:3000/.well-known/jwks.json -> 404",
+                    "set BETTER_AUTH_JWKS_URL=http://frontend:3000/api/auth/jwks",
+                ),
+            ],
+        }
     }
 
     #[test]

@@ -81,9 +81,15 @@ fn summary(token: &str, explanation: &Explanation) -> Finding {
             parts.push(format!("{name} {value}"));
         }
     }
-    for name in ["iss", "aud", "sub", "user_id", "iat", "nbf", "exp"] {
+    for name in ["iss", "aud", "sub", "user_id"] {
         if let Some(value) = field(&explanation.claims, name) {
             parts.push(format!("{name} {value}"));
+        }
+    }
+    let claims = explanation.claims.as_ref();
+    for name in ["iat", "nbf", "exp"] {
+        if let Some(seconds) = claims.and_then(|c| c.get(name)).and_then(Value::as_i64) {
+            parts.push(format!("{name} {}", when(seconds)));
         }
     }
     if let Some(provider) = &explanation.provider {
@@ -96,27 +102,35 @@ fn summary(token: &str, explanation: &Explanation) -> Finding {
     )
 }
 
+/// A Unix time as RFC 3339 plus its distance from now, so clock problems stand out.
+fn when(seconds: i64) -> String {
+    let Some(time) = chrono::DateTime::from_timestamp(seconds, 0) else {
+        return seconds.to_string();
+    };
+    let delta = seconds - chrono::Utc::now().timestamp();
+    let distance = if delta >= 0 {
+        format!("in {delta} s")
+    } else {
+        format!("{} s ago", -delta)
+    };
+    format!("{} ({distance})", time.format("%Y-%m-%dT%H:%M:%SZ"))
+}
+
+/// Passed and skipped steps; the failing one becomes the verdict.
 fn steps(explanation: &Explanation) -> Vec<Finding> {
     explanation
         .steps
         .iter()
-        .map(|step| {
+        .filter_map(|step| {
             let subject = format!("token: {}", step.name);
             match step.outcome {
-                StepOutcome::Pass => Finding::ok(codes::TOKEN_STEP_OK, subject, &step.detail),
-                StepOutcome::Skipped => {
-                    Finding::ok(codes::TOKEN_STEP_SKIPPED, subject, &step.detail)
-                }
-                StepOutcome::Fail => {
-                    let (code, fix) = match &explanation.verdict {
-                        Err(error) => (
-                            error.reason().code(),
-                            error.hint().unwrap_or(error.reason().title()),
-                        ),
-                        Ok(_) => (codes::TOKEN_STEP_OK, ""),
-                    };
-                    Finding::fail(code, subject, &step.detail, fix)
-                }
+                StepOutcome::Pass => Some(Finding::ok(codes::TOKEN_STEP_OK, subject, &step.detail)),
+                StepOutcome::Skipped => Some(Finding::ok(
+                    codes::TOKEN_STEP_SKIPPED,
+                    subject,
+                    &step.detail,
+                )),
+                StepOutcome::Fail => None,
             }
         })
         .collect()
@@ -171,25 +185,65 @@ fn issuer_mismatch(config: &Config, explanation: &Explanation) -> Option<Finding
 }
 
 fn verdict(explanation: &Explanation) -> Finding {
-    match &explanation.verdict {
-        Ok(token) => Finding::ok(
-            codes::TOKEN_ACCEPTED,
-            "token: verdict",
-            format!(
-                "accepted: user {:?} from provider {}",
-                token.user_id, token.provider
-            ),
+    let error = match &explanation.verdict {
+        Ok(token) => {
+            return Finding::ok(
+                codes::TOKEN_ACCEPTED,
+                "token: verdict",
+                format!(
+                    "accepted: user {:?} from provider {}",
+                    token.user_id, token.provider
+                ),
+            );
+        }
+        Err(error) => error,
+    };
+    let reason = error.reason();
+    let failed = explanation
+        .steps
+        .iter()
+        .find(|s| s.outcome == StepOutcome::Fail);
+    let subject = failed.map_or_else(
+        || "token: verdict".to_owned(),
+        |s| format!("token: {}", s.name),
+    );
+    let fix = error
+        .hint()
+        .map_or_else(|| default_fix(reason).to_owned(), str::to_owned);
+    Finding::fail(
+        reason.code(),
+        subject,
+        format!(
+            "refused: {} {}: {}",
+            reason.http_status(),
+            reason.code(),
+            error.message()
         ),
-        Err(error) => Finding::fail(
-            error.reason().code(),
-            "token: verdict",
-            format!(
-                "refused with {} ({}): {}",
-                error.reason().code(),
-                error.reason().http_status(),
-                error.message()
-            ),
-            error.hint().unwrap_or(error.reason().title()),
-        ),
+        fix,
+    )
+}
+
+/// What to do about a refusal when the verifier gave no more specific hint.
+fn default_fix(reason: Reason) -> &'static str {
+    match reason {
+        Reason::TokenMissing | Reason::TokenMalformed => {
+            "pass the raw JWT (three base64url parts separated by dots), without quotes or `Bearer `"
+        }
+        Reason::TokenTooLarge => "the token is too large: send fewer claims",
+        Reason::Expired => {
+            "get a fresh token; if fresh tokens are refused as expired, the clocks differ: `backend-api doctor`              reports clock_skew"
+        }
+        Reason::NotYetValid => {
+            "the issuer's clock is ahead of this machine's: synchronise them (NTP)"
+        }
+        Reason::ClaimMissing => {
+            "the provider must put exp and the user claim (user_claim, default user_id or sub) in the token"
+        }
+        Reason::KeysUnavailable => {
+            "the provider's keys cannot be fetched: run `backend-api doctor`"
+        }
+        _ => {
+            "see the observed text; `backend-api doctor` checks the provider's configuration and keys"
+        }
     }
 }
