@@ -18,6 +18,16 @@ if ! pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
   for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1 && break; sleep 1; done
 fi
 
+# --- Service tests (crates/api/tests/api) ----------------------------------------
+# `kill` (procps) sends SIGTERM to the served binary; the password-drift test starts a private
+# password-authenticated cluster with the server programs under /usr/lib/postgresql/*/bin.
+api_needs=()
+if [ ! -x /bin/kill ] && [ ! -x /usr/bin/kill ]; then api_needs+=(procps); fi
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then api_needs+=(postgresql); fi
+if [ ${#api_needs[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${api_needs[@]}" >/dev/null
+fi
+
 # --- Interop: real Better Auth and oidc-provider from npm (pinned by interop/package-lock.json) ---
 if [ ! -d interop/node_modules ] || [ interop/package-lock.json -nt interop/node_modules ]; then
   (cd interop && npm ci --no-audit --no-fund)

@@ -21,3 +21,6 @@ mod shutdown;
 
 /// The binary: configuration errors, `config`, `token`, `migrate`, `healthcheck`, `serve`.
 mod cli;
+
+/// Seed 002's database password drift on a private password-authenticated PostgreSQL.
+mod password_drift;
