@@ -108,6 +108,8 @@ pub(crate) const NP_BLOCKS_DB_PORT: &str = "np_blocks_db_port";
 pub(crate) const NP_BLOCKS_PORT: &str = "np_blocks_port";
 /// Egress does not allow DNS (port 53), so no Service name resolves.
 pub(crate) const NP_MISSING_DNS: &str = "np_missing_dns";
+/// A URL names a cluster Service the input does not define (`frontend-service` vs `frontend`).
+pub(crate) const SERVICE_NOT_IN_INPUT: &str = "service_not_in_input";
 /// A liveness probe with no startupProbe can kill a slow start.
 pub(crate) const LIVENESS_WITHOUT_STARTUP: &str = "liveness_without_startup";
 /// A liveness probe on `/ready` restarts pods when a dependency is down.

@@ -118,3 +118,58 @@ async fn unreadable_manifest_file_is_a_usage_error() {
     assert_eq!(outcome.code, 2);
     assert!(outcome.stderr.contains("/nonexistent/rendered.yaml"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_000_values_rendered_raise_the_expected_findings() {
+    // Seed 000's values.yaml, rendered: both probes on /health, pullPolicy Never with
+    // ENVIRONMENT=production, secrets named differently from the ones the guide creates.
+    let yaml = r#"
+apiVersion: v1
+kind: Secret
+metadata: {name: backend-secrets}
+stringData: {better-auth-secret: x, database-url: "postgresql://user:pass@host:5432/db"}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: frontend}
+spec: {ports: [{port: 3000}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: backend-api}
+spec:
+  template:
+    metadata: {labels: {app.kubernetes.io/name: backend-api}}
+    spec:
+      containers:
+        - name: backend-api
+          image: backend-api:latest
+          imagePullPolicy: Never
+          env:
+            - name: DATABASE_URL
+              valueFrom: {secretKeyRef: {name: postgres-credentials, key: database-url}}
+            - name: BETTER_AUTH_SECRET
+              valueFrom: {secretKeyRef: {name: backend-secrets, key: better_auth_secret}}
+            - {name: BETTER_AUTH_URL, value: "http://frontend-service:3000"}
+            - {name: ENVIRONMENT, value: production}
+          livenessProbe: {httpGet: {path: /health, port: 8000}, initialDelaySeconds: 30, periodSeconds: 10}
+          readinessProbe: {httpGet: {path: /health, port: 8000}, initialDelaySeconds: 5, periodSeconds: 5}
+"#;
+    let report = Doctor::new(&["manifests", "-"]).stdin(yaml).json().await;
+    for (code, severity) in [
+        ("env_secret_missing", "warn"),
+        ("env_secret_key_missing", "fail"),
+        ("service_not_in_input", "warn"),
+        ("liveness_without_startup", "warn"),
+        ("readiness_on_health", "warn"),
+        ("no_resource_limits", "warn"),
+        ("pull_policy_never", "warn"),
+    ] {
+        report.expect(code, severity);
+    }
+    assert!(
+        !report.outcome.stdout.contains("user:pass"),
+        "secret values are never printed"
+    );
+    assert_eq!(report.exit(), 1);
+}

@@ -129,3 +129,27 @@ async fn the_token_is_never_printed_back() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_signed_by_another_key_with_the_same_kid_is_bad_signature() {
+    // Seed 000: "JWT signature invalid": here not a secret mismatch (Better Auth's JWKS mode does not use
+    // the secret) but a key the provider does not publish.
+    let (server, _published) = provider().await;
+    let impostor = TestKey::generate("EdDSA").with_kid("better-auth-key-1");
+    let issuer = server.base_url();
+    let token = impostor.sign(&claims(&issuer, &issuer, "alice", now()));
+    let report = doctor_token(&server, &token).json().await;
+    report.expect("bad_signature", "fail");
+    assert_eq!(report.exit(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_whose_kid_the_provider_does_not_publish_is_unknown_kid() {
+    // Seeds: "Intermittent 401s | key rotation": a kid the key set (even refreshed) does not hold.
+    let (server, _published) = provider().await;
+    let rotated_away = TestKey::generate("EdDSA").with_kid("retired-key");
+    let issuer = server.base_url();
+    let token = rotated_away.sign(&claims(&issuer, &issuer, "alice", now()));
+    let report = doctor_token(&server, &token).json().await;
+    report.expect("unknown_kid", "fail");
+}

@@ -2,12 +2,14 @@
 //! and flags what the seeds' post-mortems found, offline, without a cluster.
 //!
 //! Layout: `model` parses the YAML; `network` checks NetworkPolicy egress; `containers` checks probes,
-//! limits and pull policy; `references` checks Secret/ConfigMap references.
+//! limits and pull policy; `references` checks Secret/ConfigMap references; `services` checks that
+//! URLs name Services the input defines.
 
 mod containers;
 mod model;
 mod network;
 mod references;
+mod services;
 
 use std::io::Read;
 
@@ -64,6 +66,7 @@ pub(crate) fn analyse(input: &str) -> Vec<Finding> {
     let mut findings = Vec::new();
     for workload in &objects.workloads {
         findings.extend(network::check(&objects, workload));
+        findings.extend(services::check(&objects, workload));
         for container in &workload.spec.containers {
             findings.extend(containers::check(workload, container));
         }
@@ -186,6 +189,12 @@ stringData: {{url: "postgresql://docs:pw@docs-cluster-rw:5432/docs"}}
 ---
 apiVersion: v1
 kind: Service
+metadata: {{name: docs-cluster-rw}}
+spec:
+  ports: [{{port: 5432}}]
+---
+apiVersion: v1
+kind: Service
 metadata: {{name: keycloak-keycloak, namespace: identity}}
 spec:
   selector: {{app.kubernetes.io/name: keycloak}}
@@ -244,6 +253,26 @@ spec:
             "{port: 53, protocol: UDP}, {port: 53}, {port: 8080}, {port: 5000, endPort: 6000}",
         ));
         assert_eq!(codes, vec![codes::NP_OK, codes::MANIFESTS_OK]);
+    }
+
+    #[test]
+    fn url_naming_a_service_the_input_lacks_is_flagged() {
+        let input = backend_with_policy("{port: 53, protocol: UDP}, {port: 8080}, {port: 5432}")
+            .replace("docs-cluster-rw:5432", "docs-cluster:5432");
+        let findings = analyse(&input);
+        let finding = findings
+            .iter()
+            .find(|f| f.code == codes::SERVICE_NOT_IN_INPUT)
+            .expect("wrong service name flagged");
+        assert!(
+            finding.observed.contains("no Service docs-cluster"),
+            "{}",
+            finding.observed
+        );
+        assert!(
+            !finding.observed.contains("pw"),
+            "secret values are never printed"
+        );
     }
 
     #[test]

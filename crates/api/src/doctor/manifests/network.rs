@@ -204,7 +204,11 @@ fn is_loopback(host: &str) -> bool {
 }
 
 /// The Service a cluster host name designates: `name`, `name.namespace`, `name.namespace.svc[.cluster.local]`.
-fn service_for<'a>(objects: &'a Objects, workload: &Workload, host: &str) -> Option<&'a Service> {
+pub(super) fn service_for<'a>(
+    objects: &'a Objects,
+    workload: &Workload,
+    host: &str,
+) -> Option<&'a Service> {
     let labels: Vec<&str> = host.split('.').collect();
     let namespace = match labels.as_slice() {
         [_] => workload.metadata.namespace.as_deref(),
