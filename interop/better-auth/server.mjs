@@ -12,6 +12,7 @@
 //   BA_SECRET             BETTER_AUTH_SECRET of this frontend (only encrypts private keys at rest)
 //   BA_ROTATION_INTERVAL  jwks.rotationInterval in seconds (Better Auth's own periodic rotation; default off)
 //   BA_GRACE_PERIOD       jwks.gracePeriod in seconds (how long a rotated key stays published)
+//   INTEROP_EXIT_WITH_PARENT=1 exit when stdin closes, so a killed test run cannot leave this server behind
 //
 // Test-only control routes (loopback only, never part of a real deployment):
 //   POST /__interop/rotate           creates a new signing key through the jwt plugin's createJwk;
@@ -129,6 +130,11 @@ server.on("request", (req, res) => {
 });
 
 process.on("SIGTERM", () => server.close(() => process.exit(0)));
+if (process.env.INTEROP_EXIT_WITH_PARENT === "1") {
+  // The test holds our stdin open; it closes when the test process ends, however it ends.
+  process.stdin.on("end", () => process.exit(0));
+  process.stdin.resume();
+}
 process.stdout.write(
   `${JSON.stringify({ event: "listening", port: server.address().port, url: listenUrl, base_url: baseURL, alg })}\n`,
 );

@@ -14,9 +14,12 @@
 //   OIDC_ADVERTISE  "request" (default): discovery advertises endpoints on the host the request came in on,
 //                   as oidc-provider does; "issuer": on the public issuer's origin, as Keycloak does.
 //   OIDC_AUDIENCE   `aud` of the access tokens (default backend-api)
+//   INTEROP_EXIT_WITH_PARENT=1 exit when stdin closes, so a killed test run cannot leave this server behind
 //
-// Test-only control route (loopback only):
-//   GET /__interop/stats  -> {"jwks_requests": n, "discovery_requests": n}
+// Test-only control routes (loopback only):
+//   GET  /__interop/stats          -> {"jwks_requests": n, "discovery_requests": n}
+//   POST /__interop/rotate         new signing key; the previous keys stay published -> {"keys": n}
+//   POST /__interop/retire-oldest  stops publishing the oldest key -> {"keys": n}
 import crypto from "node:crypto";
 import http from "node:http";
 import Provider from "oidc-provider";
@@ -47,9 +50,11 @@ if (!["request", "issuer"].includes(advertise)) fail(`OIDC_ADVERTISE=${advertise
 const audience = process.env.OIDC_AUDIENCE || "backend-api";
 const port = Number(process.env.OIDC_PORT || 0);
 
-const [type, options] = KEY_GENERATION[alg];
-const { privateKey } = crypto.generateKeyPairSync(type, options);
-const signingKey = { ...privateKey.export({ format: "jwk" }), alg, use: "sig" };
+function newSigningKey() {
+  const [type, options] = KEY_GENERATION[alg];
+  const { privateKey } = crypto.generateKeyPairSync(type, options);
+  return { ...privateKey.export({ format: "jwk" }), alg, use: "sig" };
+}
 
 const server = http.createServer();
 await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
@@ -58,66 +63,88 @@ const issuer = process.env.OIDC_ISSUER || listenUrl;
 // The provider answers under the issuer's path, like Keycloak under /realms/<realm>.
 const mountPath = new URL(issuer).pathname.replace(/\/$/, "");
 
-const provider = new Provider(issuer, {
-  clients: [
-    {
-      client_id: CLIENT_ID,
-      client_secret: CLIENT_SECRET,
-      grant_types: ["client_credentials"],
-      redirect_uris: [],
-      response_types: [],
-      // The client validation insists on a signing key for ID tokens even though none are issued here.
-      id_token_signed_response_alg: alg,
-    },
-  ],
-  jwks: { keys: [signingKey] },
-  features: {
-    devInteractions: { enabled: false },
-    clientCredentials: { enabled: true },
-    resourceIndicators: {
-      enabled: true,
-      defaultResource: () => RESOURCE,
-      useGrantedResource: () => true,
-      getResourceServerInfo: (_ctx, resource) => {
-        if (resource !== RESOURCE) throw new Provider.errors.InvalidTarget();
-        return {
-          scope: "tasks",
-          audience,
-          accessTokenFormat: "jwt",
-          accessTokenTTL: 900,
-          jwt: { sign: { alg } },
-        };
-      },
-    },
-  },
-});
-
 const stats = { jwks_requests: 0, discovery_requests: 0 };
 
-// Keycloak-style discovery: endpoints on the public issuer's origin, whatever host was asked.
-if (advertise === "issuer") {
-  provider.use(async (ctx, next) => {
-    await next();
-    if (ctx.path.endsWith("/.well-known/openid-configuration") && ctx.body) {
-      const requestOrigin = `${ctx.protocol}://${ctx.host}`;
-      const publicOrigin = new URL(issuer).origin;
-      ctx.body = JSON.parse(JSON.stringify(ctx.body).replaceAll(requestOrigin, publicOrigin));
-    }
+// oidc-provider reads its keys only when constructed: a rotation builds a new instance behind the same port.
+function buildProvider(keys) {
+  const provider = new Provider(issuer, {
+    clients: [
+      {
+        client_id: CLIENT_ID,
+        client_secret: CLIENT_SECRET,
+        grant_types: ["client_credentials"],
+        redirect_uris: [],
+        response_types: [],
+        // The client validation insists on a signing key for ID tokens even though none are issued here.
+        id_token_signed_response_alg: alg,
+      },
+    ],
+    // The first key signs; the others are only published.
+    jwks: { keys },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => RESOURCE,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, resource) => {
+          if (resource !== RESOURCE) throw new Provider.errors.InvalidTarget();
+          return {
+            scope: "tasks",
+            audience,
+            accessTokenFormat: "jwt",
+            accessTokenTTL: 900,
+            jwt: { sign: { alg } },
+          };
+        },
+      },
+    },
   });
+  // Keycloak-style discovery: endpoints on the public issuer's origin, whatever host was asked.
+  if (advertise === "issuer") {
+    provider.use(async (ctx, next) => {
+      await next();
+      if (ctx.path.endsWith("/.well-known/openid-configuration") && ctx.body) {
+        const requestOrigin = `${ctx.protocol}://${ctx.host}`;
+        const publicOrigin = new URL(issuer).origin;
+        ctx.body = JSON.parse(JSON.stringify(ctx.body).replaceAll(requestOrigin, publicOrigin));
+      }
+    });
+  }
+  return provider.callback();
 }
 
-const callback = provider.callback();
-server.on("request", (req, res) => {
-  const path = req.url.split("?")[0];
-  if (path === "/__interop/stats") {
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify(stats));
-    return;
+let keys = [newSigningKey()];
+let callback = buildProvider(keys);
+
+function sendJson(res, status, body) {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+}
+
+function control(req, res, url) {
+  if (req.method === "GET" && url.pathname === "/__interop/stats") return sendJson(res, 200, stats);
+  if (req.method === "POST" && url.pathname === "/__interop/rotate") {
+    keys = [newSigningKey(), ...keys];
+    callback = buildProvider(keys);
+    return sendJson(res, 200, { keys: keys.length });
   }
+  if (req.method === "POST" && url.pathname === "/__interop/retire-oldest") {
+    if (keys.length < 2) return sendJson(res, 409, { error: "the only key cannot be retired" });
+    keys = keys.slice(0, -1);
+    callback = buildProvider(keys);
+    return sendJson(res, 200, { keys: keys.length });
+  }
+  return sendJson(res, 404, { error: "unknown control route" });
+}
+
+server.on("request", (req, res) => {
+  const url = new URL(req.url, listenUrl);
+  const path = url.pathname;
+  if (path.startsWith("/__interop/")) return control(req, res, url);
   if (mountPath && !(path === mountPath || path.startsWith(`${mountPath}/`))) {
-    res.writeHead(404, { "content-type": "application/json" });
-    res.end(JSON.stringify({ error: "not_found", hint: `the provider is mounted under ${mountPath}` }));
-    return;
+    return sendJson(res, 404, { error: "not_found", hint: `the provider is mounted under ${mountPath}` });
   }
   const routePath = path.slice(mountPath.length) || "/";
   if (routePath === "/jwks") stats.jwks_requests += 1;
@@ -125,10 +152,15 @@ server.on("request", (req, res) => {
   // Mount the way Express does, so that oidc-provider builds its URLs with the mount path.
   req.originalUrl = req.url;
   req.url = req.url.slice(mountPath.length) || "/";
-  callback(req, res);
+  return callback(req, res);
 });
 
 process.on("SIGTERM", () => server.close(() => process.exit(0)));
+if (process.env.INTEROP_EXIT_WITH_PARENT === "1") {
+  // The test holds our stdin open; it closes when the test process ends, however it ends.
+  process.stdin.on("end", () => process.exit(0));
+  process.stdin.resume();
+}
 process.stdout.write(
   `${JSON.stringify({
     event: "listening",

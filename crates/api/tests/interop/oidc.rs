@@ -177,3 +177,60 @@ async fn unresolvable_issuer_without_internal_url_names_host_and_setting() {
     let (jwks, discovery) = provider.requests_served().await;
     assert_eq!((jwks, discovery), (0, 0), "nothing reached the provider");
 }
+
+/// oidc-provider takes its keys at construction, so its rotation is a new instance with the new key first:
+/// the new key's token works on first use (via the discovered jwks_uri), the old one until it is retired.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotation_at_the_provider_is_followed() {
+    const COOLDOWN_SECONDS: u64 = 1;
+    let provider = OidcProvider::start(Options {
+        alg: Some("ES256"),
+        ..Options::default()
+    })
+    .await;
+    let service = Launch::new()
+        .providers_file(&providers_file(&provider.issuer, None))
+        .env(
+            "JWKS_REFRESH_COOLDOWN_SECONDS",
+            &COOLDOWN_SECONDS.to_string(),
+        )
+        .start()
+        .await;
+    service.wait_ready().await;
+    let tasks = format!("/api/{}/tasks", provider.client_id());
+    let old_token = provider.access_token().await;
+    assert_eq!(service.get(&tasks, &old_token).await.status, StatusCode::OK);
+
+    provider.rotate().await;
+    let new_token = provider.access_token().await;
+    assert_ne!(
+        jwt::kid(&new_token),
+        jwt::kid(&old_token),
+        "signed with the new key"
+    );
+    let first_use = service.get(&tasks, &new_token).await;
+    assert_eq!(first_use.status, StatusCode::OK, "{:?}", first_use.body);
+    assert_eq!(service.get(&tasks, &old_token).await.status, StatusCode::OK);
+
+    provider.retire_oldest().await;
+    // Wait out the refresh rate limit the new kid started (not an expiry test).
+    tokio::time::sleep(std::time::Duration::from_millis(
+        COOLDOWN_SECONDS * 1000 + 200,
+    ))
+    .await;
+    provider.rotate().await;
+    let third_token = provider.access_token().await;
+    let first_use = service.get(&tasks, &third_token).await;
+    assert_eq!(first_use.status, StatusCode::OK, "{:?}", first_use.body);
+    let retired = service.get(&tasks, &old_token).await;
+    assert_eq!(
+        retired.status,
+        StatusCode::UNAUTHORIZED,
+        "{:?}",
+        retired.body
+    );
+    assert_eq!(retired.code(), Some("unknown_kid"));
+    let (jwks, discovery) = provider.requests_served().await;
+    println!("oidc rotation: JWKS fetches {jwks}, discovery fetches {discovery}");
+    assert_eq!(jwks, 3, "one fetch at start and one per new key");
+}

@@ -95,6 +95,26 @@ impl OidcProvider {
         (count("jwks_requests"), count("discovery_requests"))
     }
 
+    /// A new signing key; the previous ones stay published (oidc-provider is rebuilt behind the same port).
+    pub async fn rotate(&self) {
+        self.control("/__interop/rotate").await;
+    }
+
+    /// Stops publishing the oldest key.
+    pub async fn retire_oldest(&self) {
+        self.control("/__interop/retire-oldest").await;
+    }
+
+    async fn control(&self, path: &str) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .send()
+            .await
+            .expect("control request");
+        assert_eq!(response.status(), StatusCode::OK, "POST {path}");
+    }
+
     /// The discovery document as served on loopback (under the issuer's path).
     pub async fn discovery(&self) -> Value {
         let path = url::Url::parse(&self.issuer)

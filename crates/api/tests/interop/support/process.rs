@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::{Child, ChildStdin, Command};
 
 /// How long a server may take to come up or a log line to appear before the test fails.
 pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -45,19 +45,23 @@ pub struct Running {
     name: String,
     child: Child,
     logs: Logs,
+    /// Held open for the child's lifetime: the Node servers exit when it closes, even if this process
+    /// is killed before `kill_on_drop` can run.
+    _stdin: ChildStdin,
 }
 
 impl Running {
     /// Starts `command` with piped output; `kill_on_drop` ties the process to this value.
     pub fn spawn(name: &str, mut command: Command) -> Running {
         command
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
         let mut child = command
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        let stdin = child.stdin.take().expect("piped stdin");
         let logs = Logs::default();
         logs.capture(child.stdout.take().expect("piped stdout"));
         logs.capture(child.stderr.take().expect("piped stderr"));
@@ -65,6 +69,7 @@ impl Running {
             name: name.to_owned(),
             child,
             logs,
+            _stdin: stdin,
         }
     }
 
@@ -134,7 +139,10 @@ pub fn node_server(script: &str) -> Command {
     super::npm::ensure_installed();
     let dir = super::npm::interop_dir();
     let mut command = Command::new("node");
-    command.arg(dir.join(script)).current_dir(dir);
+    command
+        .arg(dir.join(script))
+        .current_dir(dir)
+        .env("INTEROP_EXIT_WITH_PARENT", "1");
     command
 }
 
