@@ -130,5 +130,7 @@ pub(crate) const ENV_CONFIGMAP_KEY_MISSING: &str = "env_configmap_key_missing";
 pub(crate) const PULL_POLICY_NEVER: &str = "pull_policy_never";
 
 // The run itself.
+/// `doctor` could not run a check at all (runtime, HTTP client, a crashed check).
+pub(crate) const DOCTOR_ERROR: &str = "doctor_error";
 /// `--timeout` ran out before this check finished.
 pub(crate) const DOCTOR_TIMEOUT: &str = "doctor_timeout";

@@ -109,7 +109,7 @@ fn with_runtime<F: Future<Output = Vec<Finding>>>(work: impl FnOnce() -> F) -> V
     match crate::cli::runtime() {
         Ok(runtime) => runtime.block_on(work()),
         Err(error) => vec![Finding::fail(
-            codes::DOCTOR_TIMEOUT,
+            codes::DOCTOR_ERROR,
             "doctor",
             format!("cannot start the async runtime: {error}"),
             "check the process limits (threads, file descriptors)",
@@ -129,7 +129,7 @@ async fn everything(raw: &RawConfig, deadline: Deadline) -> Vec<Finding> {
         Ok(client) => client,
         Err(error) => {
             findings.push(Finding::fail(
-                codes::NETWORK_ERROR,
+                codes::DOCTOR_ERROR,
                 "doctor",
                 format!("cannot build an HTTP client: {error:?}"),
                 "report this as a bug",
@@ -148,10 +148,17 @@ async fn everything(raw: &RawConfig, deadline: Deadline) -> Vec<Finding> {
     // Every probe honours the deadline; this outer bound only guards against one that does not.
     let grace = Duration::from_millis(500);
     let mut results: Vec<(usize, Vec<Finding>)> = Vec::new();
+    let mut crashed = Vec::new();
     let collected = tokio::time::timeout(deadline.remaining() + grace, async {
         while let Some(joined) = tasks.join_next().await {
-            if let Ok(result) = joined {
-                results.push(result);
+            match joined {
+                Ok(result) => results.push(result),
+                Err(error) => crashed.push(Finding::fail(
+                    codes::DOCTOR_ERROR,
+                    "doctor",
+                    format!("a check stopped unexpectedly: {error}"),
+                    "report this as a bug, with the rest of this report",
+                )),
             }
         }
     })
@@ -166,5 +173,6 @@ async fn everything(raw: &RawConfig, deadline: Deadline) -> Vec<Finding> {
     }
     results.sort_by_key(|(index, _)| *index);
     findings.extend(results.into_iter().flat_map(|(_, found)| found));
+    findings.extend(crashed);
     findings
 }

@@ -111,12 +111,11 @@ impl HttpAnswer {
     }
 }
 
-/// A client for probes: no redirects (a login page behind a 302 must show up as such), no proxy from
-/// the environment (we test the path the service takes), and a body size limit.
+/// A client for probes: no redirects (a login page behind a 302 must show up as such); proxies from
+/// the environment apply as they do to the service's own client, so the probe takes the same path.
 pub(crate) fn client() -> Result<reqwest::Client, ProbeError> {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
         .user_agent(concat!("backend-api-doctor/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|error| ProbeError::Other(error.to_string()))

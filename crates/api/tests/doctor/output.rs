@@ -78,3 +78,25 @@ async fn text_output_is_plain_when_not_a_terminal() {
     assert!(outcome.stdout.contains("development_key"));
     assert!(outcome.stdout.contains("failure(s)"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issuer_derived_from_the_in_cluster_url_is_warned_until_set() {
+    // Better Auth signs with its public URL; `http://frontend:3000` is only how this pod reaches it.
+    let report = Doctor::new(&[])
+        .env("BETTER_AUTH_URL", "http://frontend:3000")
+        .json_args(&["--timeout", "2"])
+        .await;
+    let finding = report.expect("issuer_from_internal_url", "warn");
+    assert!(
+        finding["fix"]
+            .as_str()
+            .is_some_and(|f| f.contains("BETTER_AUTH_ISSUER"))
+    );
+
+    let report = Doctor::new(&[])
+        .env("BETTER_AUTH_URL", "http://frontend:3000")
+        .env("BETTER_AUTH_ISSUER", "https://app.example.com")
+        .json_args(&["--timeout", "2"])
+        .await;
+    assert!(!report.has("issuer_from_internal_url"));
+}
