@@ -11,6 +11,8 @@ import subprocess
 from collections import Counter
 from dataclasses import dataclass
 
+from procs import prioritise
+
 WRK_SCRIPT = os.path.join(os.path.dirname(__file__), "..", "wrk", "requests.lua")
 
 
@@ -29,7 +31,7 @@ def wrk(port: int, path: str, tokens_file: str | None, seconds: int, connections
         argv.append(tokens_file)
     if cpus:
         argv = ["taskset", "-c", cpus] + argv
-    out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(argv, check=True, capture_output=True, text=True, preexec_fn=prioritise).stdout
     line = [l for l in out.splitlines() if l.startswith("{")][-1]
     r = json.loads(line)
     return WrkResult(

@@ -7,7 +7,7 @@
 //! service busy; once it stops listening they are refused, which is fine, but no answer they get
 //! may be an error.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -43,6 +43,7 @@ async fn sigterm_under_load_answers_every_accepted_request_and_exits_zero_within
         }
         // Let the service read the headers and start on the bodies.
         tokio::time::sleep(Duration::from_millis(300)).await;
+        let signalled = Instant::now();
         service.sigterm();
         tokio::time::sleep(Duration::from_millis(500)).await;
 
@@ -56,9 +57,11 @@ async fn sigterm_under_load_answers_every_accepted_request_and_exits_zero_within
             assert_eq!(status.as_deref(), Ok("201"), "in-flight request {i} accepted before SIGTERM");
             acknowledged.push(format!("in-flight-{i}"));
         }
-        let (status, took) = service.wait_exit(Duration::from_secs(DRAIN_SECONDS + 5)).await;
+        let (status, _) = service.wait_exit(Duration::from_secs(DRAIN_SECONDS + 5)).await;
+        let took = signalled.elapsed();
         let readers = readers.finish().await;
         assert!(status.success(), "exit status after SIGTERM: {status}\n{}", service.log_tail());
+        assert!(took <= Duration::from_secs(DRAIN_SECONDS), "exit {took:?} after SIGTERM, drain time {DRAIN_SECONDS} s");
         assert!(readers.ok > 0, "no load before SIGTERM");
         assert!(readers.failures.is_empty(), "answers other than 200 under shutdown: {:?}", readers.failures);
         eprintln!(

@@ -106,7 +106,12 @@ impl Load {
                 let mut tally = Tally::default();
                 let mut sequence = 0;
                 while !stop.load(Ordering::Relaxed) {
-                    tally.add(step(worker, sequence).await);
+                    let step = step(worker, sequence).await;
+                    if matches!(step.result, Err(Failure::Transport(_))) {
+                        // Nothing listens (yet): do not spin on refused connections.
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                    tally.add(step);
                     sequence += 1;
                 }
                 tally
