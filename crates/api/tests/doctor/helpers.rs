@@ -266,12 +266,23 @@ impl Drop for PrivatePostgres {
 }
 
 fn is_root() -> bool {
-    command_output("id", &["-u"]) == "0"
+    let output = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .expect("id -u");
+    String::from_utf8_lossy(&output.stdout).trim() == "0"
 }
 
-/// A PostgreSQL server program, run as the `postgres` user when we are root (initdb refuses root).
+/// A PostgreSQL server program (Debian layout, `/usr/lib/postgresql/<version>/bin`, as
+/// `.ci/install.sh` installs it), run as `postgres` when we are root (initdb refuses root).
 fn pg_command(program: &str) -> std::process::Command {
-    let program = format!("{}/{program}", command_output("pg_config", &["--bindir"]));
+    let bin = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL server installed under /usr/lib/postgresql")
+        .filter_map(|entry| entry.ok().map(|e| e.path().join("bin")))
+        .filter(|bin| bin.join("initdb").exists())
+        .max()
+        .expect("an initdb under /usr/lib/postgresql/*/bin");
+    let program = bin.join(program).display().to_string();
     let mut command = if is_root() {
         let mut command = std::process::Command::new("runuser");
         command.args(["-u", "postgres", "--", &program]);
@@ -281,14 +292,6 @@ fn pg_command(program: &str) -> std::process::Command {
     };
     command.stdout(Stdio::null()).stderr(Stdio::null());
     command
-}
-
-fn command_output(program: &str, args: &[&str]) -> String {
-    let output = std::process::Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{program} must be installed (PostgreSQL server package): {e}"));
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }
 
 fn run_ok(command: &mut std::process::Command) {
