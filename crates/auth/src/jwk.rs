@@ -83,6 +83,12 @@ impl Jwk {
         self.verifiers.iter().map(|(a, _)| *a)
     }
 
+    /// True when `signature` is a valid `alg` signature of `message` by this key
+    /// (false too when the key cannot be used with `alg`).
+    pub fn verify_signature(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
+        self.check(alg, message, signature) == KeyCheck::Valid
+    }
+
     pub(crate) fn check(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> KeyCheck {
         match self.verifiers.iter().find(|(a, _)| *a == alg) {
             None => KeyCheck::WrongAlgorithm,
