@@ -7,6 +7,7 @@
 //! once with `npm ci` (see `support::npm`).
 
 mod better_auth;
+mod doctor;
 mod facts;
 mod oidc;
 mod rotation;

@@ -35,24 +35,17 @@ impl Launch {
         self
     }
 
-    /// Starts the binary and waits until `/health` answers.
-    pub async fn start(self) -> Service {
-        let dir = TempDir::new("service");
-        let port = free_port();
+    /// The binary in `dir` with only this configuration: a developer's own BETTER_AUTH_URL or
+    /// DATABASE_URL must not leak in.
+    fn command(&self, dir: &TempDir) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_backend-api"));
-        // Only what the test sets: a developer's own BETTER_AUTH_URL or DATABASE_URL must not leak in.
         command
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOST", "127.0.0.1")
-            .env("PORT", port.to_string())
             .env(
                 "DATABASE_URL",
                 format!("sqlite://{}", dir.path().join("backend-api.db").display()),
             )
-            .env("LOG_FORMAT", "json")
-            .env("RUST_LOG", "info")
-            .arg("serve")
             .current_dir(dir.path());
         if let Some(toml) = &self.providers_toml {
             let path = dir.path().join("providers.toml");
@@ -62,6 +55,41 @@ impl Launch {
         for (name, value) in &self.env {
             command.env(name, value);
         }
+        command
+    }
+
+    /// Runs a one-shot command (`doctor`, `config`…) with this configuration; `(exit code, stdout)`.
+    pub async fn run(self, args: &[&str]) -> (i32, String) {
+        let dir = TempDir::new("cli");
+        let mut command = self.command(&dir);
+        command.args(args).kill_on_drop(true);
+        let output = tokio::time::timeout(STARTUP_TIMEOUT, command.output())
+            .await
+            .unwrap_or_else(|_| {
+                panic!("backend-api {args:?} did not finish within {STARTUP_TIMEOUT:?}")
+            })
+            .expect("run backend-api");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let code = output.status.code().unwrap_or_else(|| {
+            panic!(
+                "backend-api {args:?} died by a signal:\n{stdout}\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+        (code, stdout)
+    }
+
+    /// Starts `serve` and waits until `/health` answers.
+    pub async fn start(self) -> Service {
+        let dir = TempDir::new("service");
+        let port = free_port();
+        let mut command = self.command(&dir);
+        command
+            .env("HOST", "127.0.0.1")
+            .env("PORT", port.to_string())
+            .env("LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .arg("serve");
         let mut process = Running::spawn("backend-api", command);
         let http = client();
         let base = format!("http://127.0.0.1:{port}");
