@@ -145,6 +145,16 @@ async fn better_auth_rotation_under_load_fails_no_request() {
         retired.body
     );
     assert_eq!(retired.code(), Some("unknown_kid"));
+    let counted = service
+        .metric(
+            "auth_failures_total",
+            &[("reason", "unknown_kid"), ("provider", "better-auth")],
+        )
+        .await;
+    assert_eq!(
+        counted, 1.0,
+        "the refusal is counted under its code and provider"
+    );
     let still_published = service.get(&path, &new_token).await;
     assert_eq!(
         still_published.status,
@@ -154,7 +164,9 @@ async fn better_auth_rotation_under_load_fails_no_request() {
     );
 
     let fetches_total = better_auth.jwks_requests().await - 1;
-    let fetches_metric = service.jwks_fetches("better-auth").await;
+    let fetches_metric = service
+        .metric("jwks_fetches_total", &[("provider", "better-auth")])
+        .await as u64;
     println!(
         "rotation under load: {sent} requests by {WORKERS} workers, {} failed; JWKS fetches by backend-api: \
          {fetches_total} in total ({fetches_at_start} before the load, {fetches_during_rotation} for the \

@@ -213,8 +213,8 @@ impl Service {
         outcome.unwrap_or_else(|_| panic!("/ready never became ready; last body: {last}"))
     }
 
-    /// Sum of `jwks_fetches_total` for `provider` over all outcomes, read from `/metrics`.
-    pub async fn jwks_fetches(&self, provider: &str) -> u64 {
+    /// Sum over the series of metric `name` from `/metrics` whose labels include all of `labels`.
+    pub async fn metric(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
         let text = self
             .http
             .get(self.url("/metrics"))
@@ -224,11 +224,12 @@ impl Service {
             .text()
             .await
             .expect("metrics text");
-        let label = format!("provider=\"{provider}\"");
+        let wanted: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
         text.lines()
-            .filter(|l| l.starts_with("jwks_fetches_total{") && l.contains(&label))
+            .filter(|l| l.starts_with(&format!("{name}{{")) || l.starts_with(&format!("{name} ")))
+            .filter(|l| wanted.iter().all(|w| l.contains(w.as_str())))
             .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum::<f64>() as u64
+            .sum()
     }
 
     /// Asserts that no log line contains `secret` (a token's signature, a password).
