@@ -20,6 +20,7 @@ use backend_api_auth::ProviderConfig;
 use secrecy::SecretString;
 
 pub use parse::{ConfigError, ConfigErrors};
+pub(crate) use providers::parse as parse_providers;
 pub use raw::RawConfig;
 pub(crate) use redact::redacted_database_url;
 pub use redact::{fingerprint, render_json, render_text};

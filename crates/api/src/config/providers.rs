@@ -51,7 +51,7 @@ pub(super) fn read(path: &Path, default_leeway: Duration) -> Result<Vec<Provider
     parse(&text, default_leeway)
 }
 
-fn parse(text: &str, default_leeway: Duration) -> Result<Vec<ProviderConfig>, String> {
+pub(crate) fn parse(text: &str, default_leeway: Duration) -> Result<Vec<ProviderConfig>, String> {
     let file: ProvidersFile =
         toml::from_str(text).map_err(|error| format!("not valid providers TOML: {error}"))?;
     if file.provider.is_empty() {

@@ -3,13 +3,14 @@
 //!
 //! Layout: `model` parses the YAML; `network` checks NetworkPolicy egress; `containers` checks probes,
 //! limits and pull policy; `references` checks Secret/ConfigMap references; `services` checks that
-//! URLs name Services the input defines.
+//! URLs name Services the input defines; `targets` lists where a workload connects.
 
 mod containers;
 mod model;
 mod network;
 mod references;
 mod services;
+mod targets;
 
 use std::io::Read;
 
@@ -272,6 +273,57 @@ spec:
         assert!(
             !finding.observed.contains("pw"),
             "secret values are never printed"
+        );
+    }
+
+    #[test]
+    fn providers_file_back_channel_needs_its_port_and_identifiers_are_not_destinations() {
+        let input = r#"
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: backend-api-providers}
+data:
+  providers.toml: |
+    [[provider]]
+    name = "keycloak"
+    issuer = "https://id.example.com/realms/app"
+    discovery = true
+    internal_url = "http://keycloak-keycloak.identity.svc:8080"
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: backend-api}
+spec:
+  template:
+    metadata: {labels: {app: backend-api}}
+    spec:
+      containers:
+        - name: api
+          image: backend-api:1
+          resources: {limits: {cpu: 1, memory: 1Gi}}
+          env:
+            - {name: AUTH_PROVIDERS_FILE, value: /etc/backend-api/providers.toml}
+            - {name: BETTER_AUTH_ISSUER, value: "https://app.example.com:8443"}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: backend-api}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress:
+    - ports: [{port: 53, protocol: UDP}, {port: 443}]
+"#;
+        let findings = analyse(input);
+        let blocked: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.code == codes::NP_BLOCKS_IDP_PORT)
+            .collect();
+        assert_eq!(blocked.len(), 1, "{findings:#?}");
+        assert!(
+            blocked[0]
+                .observed
+                .contains("provider keycloak connects to keycloak-keycloak.identity.svc:8080")
         );
     }
 

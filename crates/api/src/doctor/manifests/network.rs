@@ -8,7 +8,7 @@
 use url::Url;
 
 use super::model::{NetworkPolicy, Objects, PortRef, Service, Workload, same_namespace};
-use super::references;
+use super::targets;
 use crate::doctor::codes;
 use crate::doctor::finding::Finding;
 
@@ -157,34 +157,22 @@ fn describe_allowed(policies: &[&NetworkPolicy]) -> String {
 
 fn destinations(objects: &Objects, workload: &Workload) -> Vec<Destination> {
     let mut found = Vec::new();
-    for container in workload
-        .spec
-        .containers
-        .iter()
-        .chain(&workload.spec.init_containers)
-    {
-        for var in &container.env {
-            let Some(url) =
-                references::resolve(objects, workload, var).and_then(|v| Url::parse(v.trim()).ok())
-            else {
-                continue;
-            };
-            let (Some(host), Some(port)) = (url.host_str(), default_port(&url)) else {
-                continue;
-            };
-            if is_loopback(host) {
-                continue;
-            }
-            let pod_port = service_for(objects, workload, host)
-                .and_then(|s| pod_port(objects, s, port).map(|p| (p, s.metadata.name.clone())));
-            found.push(Destination {
-                variable: var.name.clone(),
-                scheme: url.scheme().to_owned(),
-                host: host.to_owned(),
-                port,
-                pod_port,
-            });
+    for target in targets::of(objects, workload) {
+        let (Some(host), Some(port)) = (target.url.host_str(), default_port(&target.url)) else {
+            continue;
+        };
+        if is_loopback(host) {
+            continue;
         }
+        let pod_port = service_for(objects, workload, host)
+            .and_then(|s| pod_port(objects, s, port).map(|p| (p, s.metadata.name.clone())));
+        found.push(Destination {
+            variable: target.source,
+            scheme: target.url.scheme().to_owned(),
+            host: host.to_owned(),
+            port,
+            pod_port,
+        });
     }
     found
 }

@@ -1,11 +1,9 @@
 //! URLs in a workload's environment that name a cluster Service the input does not define: the
 //! seeds' "DNS resolution failed | wrong service name (`frontend-service` instead of `frontend`)".
 
-use url::Url;
-
 use super::model::{Objects, Workload};
 use super::network::service_for;
-use super::references;
+use super::targets;
 use crate::doctor::codes;
 use crate::doctor::finding::Finding;
 
@@ -20,46 +18,47 @@ pub(crate) fn check(objects: &Objects, workload: &Workload) -> Vec<Finding> {
         .map(|s| s.metadata.name.as_str())
         .collect();
     let mut findings = Vec::new();
-    for container in workload
-        .spec
-        .containers
-        .iter()
-        .chain(&workload.spec.init_containers)
-    {
-        for var in &container.env {
-            let Some(url) =
-                references::resolve(objects, workload, var).and_then(|v| Url::parse(v.trim()).ok())
-            else {
-                continue;
-            };
-            let Some(host) = url.host_str() else { continue };
-            if !names_a_service(host) || service_for(objects, workload, host).is_some() {
-                continue;
-            }
-            let name = host.split('.').next().unwrap_or(host);
-            findings.push(Finding::warn(
-                codes::SERVICE_NOT_IN_INPUT,
-                format!("manifest {} container {}", workload.describe(), container.name),
-                format!(
-                    "{} points at {host}, but no Service {name} is defined in this input (Services: {})",
-                    var.name,
-                    known.join(", ")
-                ),
-                format!("use the Service's exact name (`kubectl get svc`); if {name} lives in another release, ignore this"),
-            ));
+    for target in targets::of(objects, workload) {
+        let Some(host) = target.url.host_str() else {
+            continue;
+        };
+        if !names_a_service(objects, host) || service_for(objects, workload, host).is_some() {
+            continue;
         }
+        let name = host.split('.').next().unwrap_or(host);
+        findings.push(Finding::warn(
+            codes::SERVICE_NOT_IN_INPUT,
+            format!("manifest {}", workload.describe()),
+            format!(
+                "{} points at {host}, but no Service {name} is defined in this input (Services: {})",
+                target.source,
+                known.join(", ")
+            ),
+            format!(
+                "use the Service's exact name (`kubectl get svc`); if {name} lives in another release, \
+                 ignore this"
+            ),
+        ));
     }
     findings
 }
 
-/// `frontend`, `frontend.web`, `frontend.web.svc[.cluster.local]`: names cluster DNS answers for a
-/// Service. Dotted public names and IP addresses are not.
-fn names_a_service(host: &str) -> bool {
+/// `frontend` (this namespace) or `name.namespace.svc[.cluster.local]` for a namespace the input
+/// has Services in: names whose Service the input should then define. Public names, IP addresses
+/// and other namespaces prove nothing by their absence.
+fn names_a_service(objects: &Objects, host: &str) -> bool {
     if host.parse::<std::net::IpAddr>().is_ok() || host == "localhost" {
         return false;
     }
     let labels: Vec<&str> = host.split('.').collect();
-    matches!(labels.as_slice(), [_] | [_, _, "svc", ..])
+    match labels.as_slice() {
+        [_] => true,
+        [_, namespace, "svc", ..] => objects
+            .services
+            .iter()
+            .any(|s| s.metadata.namespace.as_deref() == Some(*namespace)),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -67,12 +66,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_cluster_service_names_are_considered() {
-        assert!(names_a_service("frontend"));
-        assert!(names_a_service("keycloak.identity.svc"));
-        assert!(names_a_service("keycloak.identity.svc.cluster.local"));
-        assert!(!names_a_service("id.example.com"));
-        assert!(!names_a_service("10.0.0.1"));
-        assert!(!names_a_service("localhost"));
+    fn only_names_the_input_should_define_are_considered() {
+        let objects = Objects::parse(
+            "kind: Service\nmetadata: {name: keycloak, namespace: identity}\nspec: {ports: [{port: 80}]}\n",
+        )
+        .expect("yaml");
+        assert!(names_a_service(&objects, "frontend"));
+        assert!(names_a_service(&objects, "kc.identity.svc"));
+        assert!(names_a_service(&objects, "kc.identity.svc.cluster.local"));
+        assert!(!names_a_service(&objects, "kc.other.svc"));
+        assert!(!names_a_service(&objects, "id.example.com"));
+        assert!(!names_a_service(&objects, "10.0.0.1"));
+        assert!(!names_a_service(&objects, "localhost"));
     }
 }
