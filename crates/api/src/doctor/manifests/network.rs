@@ -92,11 +92,20 @@ pub(crate) fn check(objects: &Objects, workload: &Workload) -> Vec<Finding> {
             .iter()
             .map(|d| format!("{} (port {})", d.variable, d.port_to_allow()))
             .collect();
+        let unknown = targets::unknown(objects, workload);
+        let unchecked = if unknown.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; not checked: {} (value not in this input, e.g. a Secret created with kubectl)",
+                unknown.join(", ")
+            )
+        };
         findings.push(Finding::ok(
             codes::NP_OK,
             &subject,
             format!(
-                "NetworkPolicy {names} allows DNS{}{}",
+                "NetworkPolicy {names} allows DNS{}{}{unchecked}",
                 if reached.is_empty() { "" } else { " and " },
                 reached.join(", ")
             ),

@@ -68,6 +68,27 @@ pub(crate) fn of(objects: &Objects, workload: &Workload) -> Vec<Target> {
     targets
 }
 
+/// Address-like variables (`…_URL`, `…_URI`, `…_ENDPOINT`) whose value the input does not hold
+/// (a Secret or ConfigMap created elsewhere), so their port cannot be checked here.
+pub(crate) fn unknown(objects: &Objects, workload: &Workload) -> Vec<String> {
+    workload
+        .spec
+        .containers
+        .iter()
+        .chain(&workload.spec.init_containers)
+        .flat_map(|c| &c.env)
+        .filter(|v| v.value.is_none() && references::resolve(objects, workload, v).is_none())
+        .filter(|v| {
+            let upper = v.name.to_ascii_uppercase();
+            ["_URL", "_URI", "_ENDPOINT"]
+                .iter()
+                .any(|s| upper.ends_with(s))
+                && !NOT_FETCHED.iter().any(|fragment| upper.contains(fragment))
+        })
+        .map(|v| v.name.clone())
+        .collect()
+}
+
 /// Providers files (`[[provider]]` TOML) in ConfigMaps of the workload's namespace: the back-channel URL the
 /// verifier fetches for each provider.
 fn providers_files(objects: &Objects, workload: &Workload) -> Vec<Target> {
