@@ -107,7 +107,13 @@ pub fn run(raw: &RawConfig, args: &DoctorArgs) -> Outcome {
 
 fn with_runtime<F: Future<Output = Vec<Finding>>>(work: impl FnOnce() -> F) -> Vec<Finding> {
     match crate::cli::runtime() {
-        Ok(runtime) => runtime.block_on(work()),
+        Ok(runtime) => {
+            let findings = runtime.block_on(work());
+            // A name lookup that outlived the deadline runs on a blocking thread that cannot be
+            // cancelled; do not wait for it, --timeout bounds the whole run.
+            runtime.shutdown_background();
+            findings
+        }
         Err(error) => vec![Finding::fail(
             codes::DOCTOR_ERROR,
             "doctor",
