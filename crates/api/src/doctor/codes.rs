@@ -42,7 +42,7 @@ pub(crate) const JWKS_OK: &str = "jwks_ok";
 pub(crate) const JWKS_NOT_FOUND: &str = "jwks_not_found";
 /// The JWKS URL answers another non-200 status.
 pub(crate) const JWKS_HTTP_STATUS: &str = "jwks_http_status";
-/// The JWKS URL redirects (usually to a login page).
+/// The JWKS URL redirects: followed like the verifier does (warn), or endlessly / to a login page (fail).
 pub(crate) const JWKS_REDIRECT: &str = "jwks_redirect";
 /// The JWKS URL serves HTML (a login or error page).
 pub(crate) const JWKS_HTML: &str = "jwks_html";
@@ -62,6 +62,8 @@ pub(crate) const CLOCK_SKEW: &str = "clock_skew";
 pub(crate) const DISCOVERY_OK: &str = "discovery_ok";
 /// The discovery document could not be read (status, HTML, redirect, not JSON, no `jwks_uri`).
 pub(crate) const DISCOVERY_INVALID: &str = "discovery_invalid";
+/// The discovery URL redirects (followed, warned) or keeps redirecting (fail).
+pub(crate) const DISCOVERY_REDIRECT: &str = "discovery_redirect";
 /// The discovery document's `issuer` differs from the configured one.
 pub(crate) const ISSUER_MISMATCH: &str = "issuer_mismatch";
 /// The discovery document sends browsers to a host that does not resolve.

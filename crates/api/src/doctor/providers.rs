@@ -16,6 +16,9 @@ use super::codes;
 use super::finding::Finding;
 use super::probe::{self, Deadline, HttpAnswer, ProbeError};
 
+/// Redirects the verifier's fetcher follows before giving up.
+const MAX_REDIRECTS: usize = 3;
+
 /// Above this, an answer is reported as slow (the verifier's own fetch timeout is a few seconds).
 const SLOW_ANSWER: Duration = Duration::from_secs(2);
 
@@ -35,7 +38,7 @@ pub(crate) async fn check(
     };
     run.public_host().await;
     let jwks_url = match &provider.keys {
-        KeySource::JwksUrl(url) => Some(url.clone()),
+        KeySource::JwksUrl(url) => Some(provider.back_channel(url)),
         KeySource::Discovery => run.discovery().await,
         KeySource::Static(_) => None,
     };
@@ -63,6 +66,13 @@ enum Document {
 }
 
 impl Document {
+    fn redirect_code(self) -> &'static str {
+        match self {
+            Document::Discovery => codes::DISCOVERY_REDIRECT,
+            Document::Jwks => codes::JWKS_REDIRECT,
+        }
+    }
+
     fn label(self) -> &'static str {
         match self {
             Document::Discovery => "discovery document",
@@ -108,8 +118,41 @@ impl Run<'_> {
         }
     }
 
-    /// DNS, then TCP, then one GET; a finding for the first step that fails.
-    async fn fetch(&mut self, url: &Url, document: Document) -> Option<HttpAnswer> {
+    /// DNS, then TCP, then GET, following redirects as the verifier does (up to
+    /// `MAX_REDIRECTS`), with a finding for the first step that fails and a warning for a redirect.
+    /// Returns the final URL and its answer.
+    async fn fetch(&mut self, url: &Url, document: Document) -> Option<(Url, HttpAnswer)> {
+        let mut current = url.clone();
+        let mut answer = self.get(&current, document).await?;
+        let mut hops = Vec::new();
+        while answer.is_redirect() && hops.len() < MAX_REDIRECTS {
+            let Some(next) = answer
+                .location
+                .as_deref()
+                .and_then(|l| current.join(l).ok())
+            else {
+                break;
+            };
+            hops.push(next.to_string());
+            current = next;
+            answer = self.get(&current, document).await?;
+        }
+        if !hops.is_empty() && !answer.is_redirect() {
+            self.findings.push(Finding::warn(
+                document.redirect_code(),
+                self.subject(document.label()),
+                format!("GET {url} redirects to {}", hops.join(" -> ")),
+                format!(
+                    "configure the final URL {current}: every fetch pays the extra round trip, and a \
+                     redirect that later points at a login page breaks verification"
+                ),
+            ));
+        }
+        Some((current, answer))
+    }
+
+    /// DNS and TCP (once per host), then one GET.
+    async fn get(&mut self, url: &Url, document: Document) -> Option<HttpAnswer> {
         let Some((host, port)) = probe::host_port(url) else {
             self.findings.push(Finding::fail(
                 codes::NETWORK_ERROR,
@@ -205,10 +248,11 @@ impl Run<'_> {
         if answer.is_redirect() {
             let location = answer.location.as_deref().unwrap_or("(no Location)");
             return Some(Finding::fail(
-                code(codes::JWKS_REDIRECT),
+                document.redirect_code(),
                 subject,
                 format!(
-                    "GET {url} -> {} redirect to {location}; the service does not follow it",
+                    "GET {url} -> {} redirect to {location}, still redirecting after {MAX_REDIRECTS} \
+                     hops (the service gives up there)",
                     answer.status
                 ),
                 "configure the final URL; a redirect to a login page means this path is behind authentication \
@@ -281,7 +325,7 @@ impl Run<'_> {
                 return None;
             }
         };
-        let answer = self.fetch(&url, Document::Discovery).await?;
+        let (url, answer) = self.fetch(&url, Document::Discovery).await?;
         self.clock(&answer);
         if let Some(problem) = self.http_problem(&url, Document::Discovery, &answer) {
             self.findings.push(problem);
@@ -384,9 +428,10 @@ impl Run<'_> {
     }
 
     async fn jwks(&mut self, url: &Url) {
-        let Some(answer) = self.fetch(url, Document::Jwks).await else {
+        let Some((url, answer)) = self.fetch(url, Document::Jwks).await else {
             return;
         };
+        let url = &url;
         self.clock(&answer);
         if let Some(problem) = self.http_problem(url, Document::Jwks, &answer) {
             self.findings.push(problem);

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::http::Uri;
 use axum::response::Response;
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
@@ -168,7 +169,7 @@ impl Report {
     }
 }
 
-/// A tiny HTTP server on 127.0.0.1:0 answering every request with `respond()`: for the failure
+/// A tiny HTTP server on 127.0.0.1:0 answering every request with `respond(path)`: for the failure
 /// modes the shared JWKS server does not play (redirects, a wrong `Date` header).
 pub struct FixedServer {
     addr: SocketAddr,
@@ -176,10 +177,10 @@ pub struct FixedServer {
 }
 
 impl FixedServer {
-    pub async fn start(respond: fn() -> Response) -> FixedServer {
+    pub async fn start(respond: fn(&Uri) -> Response) -> FixedServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let app = Router::new().fallback(move || async move { respond() });
+        let app = Router::new().fallback(move |uri: Uri| async move { respond(&uri) });
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });

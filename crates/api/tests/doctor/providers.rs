@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use axum::http::{StatusCode, header};
+use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use test_support::{Behaviour, JwksServer, TestKey, jwks};
@@ -138,7 +138,15 @@ async fn slow_provider_is_http_timeout_within_the_timeout_bound() {
     );
 }
 
-fn redirect_to_login() -> Response {
+/// Keys behind an authentication wall: every path redirects to a login page.
+fn login_wall(uri: &Uri) -> Response {
+    if uri.path() == "/login" {
+        return (
+            [(header::CONTENT_TYPE, "text/html")],
+            "<!DOCTYPE html><title>Sign in</title>",
+        )
+            .into_response();
+    }
     (
         StatusCode::FOUND,
         [(header::LOCATION, "/login?next=/api/auth/jwks")],
@@ -147,18 +155,58 @@ fn redirect_to_login() -> Response {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn redirect_is_reported_not_followed() {
-    let server = FixedServer::start(redirect_to_login).await;
+async fn redirect_to_a_login_page_is_reported() {
+    let server = FixedServer::start(login_wall).await;
     let report = better_auth(&server.base_url()).json().await;
-    let finding = report.expect("jwks_redirect", "fail");
+    let redirect = report.expect("jwks_redirect", "warn");
     assert!(
-        finding["observed"]
+        redirect["observed"]
             .as_str()
             .is_some_and(|o| o.contains("/login?next="))
     );
+    report.expect("jwks_html", "fail");
+    assert_eq!(report.exit(), 1);
 }
 
-fn keys_with_clock_an_hour_ahead() -> Response {
+/// Keys moved: the old path redirects to the new one.
+fn moved_keys(uri: &Uri) -> Response {
+    if uri.path() == "/keys/v2" {
+        let key_set = jwks(&[&TestKey::generate("ES256")]);
+        return (
+            [(header::CONTENT_TYPE, "application/json")],
+            key_set.to_string(),
+        )
+            .into_response();
+    }
+    (
+        StatusCode::MOVED_PERMANENTLY,
+        [(header::LOCATION, "/keys/v2")],
+    )
+        .into_response()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirect_to_a_key_set_works_like_the_verifier_but_is_warned() {
+    let server = FixedServer::start(moved_keys).await;
+    let report = better_auth(&server.base_url()).json().await;
+    report.expect("jwks_redirect", "warn");
+    report.expect("jwks_ok", "ok");
+    assert_eq!(report.exit(), 0, "{:#}", report.value);
+}
+
+/// A redirect loop: the verifier gives up after three hops.
+fn redirect_loop(_: &Uri) -> Response {
+    (StatusCode::FOUND, [(header::LOCATION, "/again")]).into_response()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endless_redirects_fail() {
+    let server = FixedServer::start(redirect_loop).await;
+    let report = better_auth(&server.base_url()).json().await;
+    report.expect("jwks_redirect", "fail");
+}
+
+fn keys_with_clock_an_hour_ahead(_: &Uri) -> Response {
     let key_set = jwks(&[&TestKey::generate("ES256")]);
     let date =
         (chrono::Utc::now() + chrono::Duration::hours(1)).format("%a, %d %b %Y %H:%M:%S GMT");
