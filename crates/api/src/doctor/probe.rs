@@ -10,9 +10,6 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::net::TcpStream;
 use url::Url;
 
-/// Largest body a probe reads; a JWKS or discovery document is a few KiB.
-const MAX_BODY_BYTES: usize = 256 * 1024;
-
 /// The deadline of the whole `doctor` run (`--timeout`): every probe gets what is left of it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Deadline(Instant);
@@ -89,6 +86,8 @@ pub(crate) struct HttpAnswer {
     pub(crate) date: Option<SystemTime>,
     pub(crate) elapsed: Duration,
     pub(crate) body: Vec<u8>,
+    /// The body was longer than the limit and was cut.
+    pub(crate) truncated: bool,
 }
 
 impl HttpAnswer {
@@ -121,11 +120,12 @@ pub(crate) fn client() -> Result<reqwest::Client, ProbeError> {
         .map_err(|error| ProbeError::Other(error.to_string()))
 }
 
-/// GETs `url`, reading at most `MAX_BODY_BYTES` of the body.
+/// GETs `url`, reading at most `max_body` bytes of the body (the verifier's own limit).
 pub(crate) async fn get(
     client: &reqwest::Client,
     url: &Url,
     deadline: Deadline,
+    max_body: usize,
 ) -> Result<HttpAnswer, ProbeError> {
     let started = Instant::now();
     let request = client
@@ -147,12 +147,15 @@ pub(crate) async fn get(
         .map(SystemTime::from);
     let status = response.status().as_u16();
     let mut body = Vec::new();
+    let mut truncated = false;
     while let Some(chunk) = response.chunk().await.map_err(classify)? {
-        let room = MAX_BODY_BYTES - body.len();
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() >= MAX_BODY_BYTES {
+        let room = max_body - body.len();
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            truncated = true;
             break;
         }
+        body.extend_from_slice(&chunk);
     }
     Ok(HttpAnswer {
         status,
@@ -161,6 +164,7 @@ pub(crate) async fn get(
         date,
         elapsed: started.elapsed(),
         body,
+        truncated,
     })
 }
 
@@ -232,6 +236,7 @@ mod tests {
             date: None,
             elapsed: Duration::ZERO,
             body: body.as_bytes().to_vec(),
+            truncated: false,
         };
         assert!(answer(Some("text/html; charset=utf-8"), "").is_html());
         assert!(answer(Some("application/json"), "  <!DOCTYPE html><html>").is_html());

@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
-use backend_api_auth::{Algorithm, JwkSet, JwkSetError, KeySource, ProviderConfig};
+use backend_api_auth::{Algorithm, FetchSettings, JwkSet, JwkSetError, KeySource, ProviderConfig};
 use serde_json::Value;
 use url::Url;
 
@@ -35,6 +35,7 @@ pub(crate) async fn check(
         findings: Vec::new(),
         probed_hosts: BTreeSet::new(),
         clock_checked: false,
+        max_body: FetchSettings::default().max_body_bytes,
     };
     run.public_host().await;
     let jwks_url = match &provider.keys {
@@ -56,6 +57,8 @@ struct Run<'a> {
     /// Hosts already resolved and connected to, so two documents on one host give one DNS finding.
     probed_hosts: BTreeSet<(String, u16)>,
     clock_checked: bool,
+    /// The verifier reads no more than this; a larger document fails there too.
+    max_body: usize,
 }
 
 /// The document being fetched, for codes and wording.
@@ -166,7 +169,7 @@ impl Run<'_> {
             return None;
         }
         let subject = self.subject(document.label());
-        match probe::get(self.client, url, self.deadline).await {
+        match probe::get(self.client, url, self.deadline, self.max_body).await {
             Ok(answer) => Some(answer),
             Err(ProbeError::Timeout) => {
                 self.findings.push(Finding::fail(
@@ -439,6 +442,18 @@ impl Run<'_> {
         }
         let subject = self.subject("JWKS");
         let elapsed = answer.elapsed;
+        if answer.truncated {
+            self.findings.push(Finding::fail(
+                codes::JWKS_NOT_JSON,
+                subject,
+                format!(
+                    "GET {url} returned more than {} bytes, the most the verifier reads",
+                    self.max_body
+                ),
+                "point the JWKS URL at the key set itself; a real key set is a few KiB",
+            ));
+            return;
+        }
         match JwkSet::from_json(&answer.body) {
             Err(JwkSetError::NoUsableKey(rejected)) if rejected.is_empty() => self.findings.push(Finding::fail(
                 codes::JWKS_EMPTY,

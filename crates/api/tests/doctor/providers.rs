@@ -348,3 +348,15 @@ async fn dropped_connection_attempts_are_tcp_timeout() {
     );
     drop((held, listener));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_answer_is_refused_at_the_verifiers_limit() {
+    let server = serving(Behaviour::Huge).await;
+    let report = better_auth(&server.base_url()).json().await;
+    let finding = report.expect("jwks_not_json", "fail");
+    assert!(
+        finding["observed"]
+            .as_str()
+            .is_some_and(|o| o.contains("more than"))
+    );
+}
