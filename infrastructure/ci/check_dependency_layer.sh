@@ -3,7 +3,8 @@
 # COPY lines name into an empty directory, runs its first RUN (the stub sources) with `cargo build`
 # replaced by `cargo metadata --locked`, and so proves that the manifests it copies form a complete
 # workspace matching Cargo.lock. A new workspace member, or a lock file out of date, fails here
-# instead of in someone's `docker build`. Run from the repository root.
+# instead of in someone's `docker build`. Also checks that .dockerignore keeps what the build
+# stage's `COPY . .` needs. Run from the repository root.
 set -euo pipefail
 dockerfile="${1:-Dockerfile}"
 work="$(mktemp -d)"
@@ -36,3 +37,17 @@ SHIM
 chmod +x "$work/.shim/cargo"
 (cd "$work" && PATH="$work/.shim:$PATH" bash -euo pipefail -c "$run")
 echo "ok: the dependency layer's manifests load as a workspace with the locked Cargo.lock"
+
+# .dockerignore must not drop what the second stage compiles (sources, lock file, migrations that
+# sqlx::migrate! embeds). Top-level paths only: the file's patterns are top-level too.
+while read -r pattern; do
+  case "$pattern" in ''|'#'*|'!'*) continue ;; esac
+  for needed in Cargo.toml Cargo.lock crates migrations; do
+    # shellcheck disable=SC2053 # the pattern is a glob on purpose
+    if [[ "$needed" == ${pattern%/} ]]; then
+      echo "check_dependency_layer: .dockerignore pattern '$pattern' drops $needed, which the build needs" >&2
+      exit 1
+    fi
+  done
+done < .dockerignore
+echo "ok: .dockerignore keeps Cargo.toml, Cargo.lock, crates/ and migrations/"

@@ -12,10 +12,12 @@ Usage: BACKEND_API_BIN=target/release/backend-api python3 check_rendered_config.
 Ends with "N passed, N failed".
 """
 
+import atexit
 import base64
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -74,7 +76,12 @@ def container_env(docs, root):
     return env, secret_values
 
 
-def run_binary(args, env, cwd):
+# Working directory of commands that need none: never the repository (a development key or SQLite
+# file created by a command must not land in the work tree).
+SCRATCH = tempfile.mkdtemp(prefix="backend-api-packaging-")
+
+
+def run_binary(args, env, cwd=SCRATCH):
     return subprocess.run([str(Path(BIN).resolve()), *args], capture_output=True, text=True, timeout=60,
                           cwd=cwd, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env})
 
@@ -93,13 +100,13 @@ def config_accepts_every_rendering():
 
 
 def doctor_manifests_finds_no_failure():
-    if run_binary(["doctor", "manifests", "--help"], {}, ".").returncode != 0:
+    if run_binary(["doctor", "manifests", "--help"], {}).returncode != 0:
         return "this build has no `doctor manifests`"
     for name in OWN:
         with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
             f.write(yaml.safe_dump_all(helm_template(*SCENARIOS[name])))
             f.flush()
-            p = run_binary(["doctor", "manifests", f.name, "--json"], {}, ".")
+            p = run_binary(["doctor", "manifests", f.name, "--json"], {})
         findings = json.loads(p.stdout)["findings"]
         failing = [x for x in findings if x["severity"] == "fail"]
         expect(not failing, f"{name}: doctor manifests fails the chart:\n{json.dumps(failing, indent=2)}")
@@ -110,7 +117,7 @@ def doctor_manifests_finds_no_failure():
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
         f.write(yaml.safe_dump_all(docs))
         f.flush()
-        p = run_binary(["doctor", "manifests", f.name, "--json"], {}, ".")
+        p = run_binary(["doctor", "manifests", f.name, "--json"], {})
     findings = json.loads(p.stdout)["findings"]
     expect(any(x["severity"] == "fail" for x in findings), "doctor manifests missed a blocked back channel")
 
@@ -195,11 +202,12 @@ def serve_answers_the_probes_the_chart_configures():
                 if process.poll() is None:
                     process.kill()
                     process.wait()
-        expect(run_binary(["healthcheck"], {"PORT": env["PORT"]}, ".").returncode == 1,
+        expect(run_binary(["healthcheck"], {"PORT": env["PORT"]}).returncode == 1,
                f"{name}: healthcheck passes with nothing listening")
 
 
 if __name__ == "__main__":
     expect(Path(BIN).exists(), f"{BIN} not built")
+    atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
     sys.exit(run_checks([config_accepts_every_rendering, serve_answers_the_probes_the_chart_configures,
                          doctor_manifests_finds_no_failure]))
