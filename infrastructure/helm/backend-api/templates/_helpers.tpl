@@ -242,3 +242,15 @@ and `backend-api doctor manifests` see where each variable comes from).
 {{- range $name, $_ := include "backend-api.userEnv" . | fromJson }}{{ $_ := unset $env $name }}{{ end }}
 {{- toJson $env }}
 {{- end }}
+
+{{/*
+"true" when some identity provider is configured: Better Auth (structured or in the raw env list),
+auth.providers, or AUTH_PROVIDERS_FILE in the raw env list.
+*/}}
+{{- define "backend-api.hasIdentityProvider" -}}
+{{- $userEnv := include "backend-api.userEnv" . | fromJson }}
+{{- $ba := .Values.auth.betterAuth }}
+{{- $url := include "backend-api.effectiveValue" (dict "userEnv" $userEnv "env" "BETTER_AUTH_URL" "fallback" $ba.url) }}
+{{- $jwks := include "backend-api.effectiveValue" (dict "userEnv" $userEnv "env" "BETTER_AUTH_JWKS_URL" "fallback" $ba.jwksUrl) }}
+{{- if or $url $jwks .Values.auth.providers (hasKey $userEnv "AUTH_PROVIDERS_FILE") (hasKey $userEnv "BETTER_AUTH_URL") }}true{{ end }}
+{{- end }}
