@@ -6,6 +6,8 @@
 # and /tmp are the only places it writes, mounted as volumes by the Helm chart.
 
 ARG RUST_VERSION=1.95
+# The binary links the build image's glibc: keep the build image's Debian release (bookworm = 12)
+# the same as the runtime image's (cc-debian12 below).
 ARG DEBIAN_RELEASE=bookworm
 
 FROM rust:${RUST_VERSION}-slim-${DEBIAN_RELEASE} AS build
