@@ -54,6 +54,8 @@ pub(crate) const JWKS_EMPTY: &str = "jwks_empty";
 pub(crate) const JWKS_SLOW: &str = "jwks_slow";
 /// No key can verify any algorithm the provider allows.
 pub(crate) const KEYS_NO_USABLE_ALG: &str = "keys_no_usable_alg";
+/// The service's own verifier fetched and parsed the keys (end-to-end confirmation).
+pub(crate) const KEYS_LOADED: &str = "keys_loaded";
 /// Clock of this machine and the provider agree.
 pub(crate) const CLOCK_OK: &str = "clock_ok";
 /// Clocks differ by more than the leeway (tokens look expired or not yet valid).

@@ -17,13 +17,17 @@ mod render;
 mod token;
 
 use std::io::IsTerminal as _;
+use std::sync::Arc;
 use std::time::Duration;
+
+use backend_api_auth::SystemClock;
 
 use clap::{Args, Subcommand};
 
 use crate::cli::Outcome;
 use crate::config::{Config, RawConfig};
-use finding::{Finding, Report};
+use crate::trust;
+use finding::{Finding, Report, Severity};
 use probe::Deadline;
 
 /// `backend-api doctor [--json] [--timeout S] [token [JWT|-] | manifests <file|->]`
@@ -143,10 +147,26 @@ async fn everything(raw: &RawConfig, deadline: Deadline) -> Vec<Finding> {
             return findings;
         }
     };
+    // The service's own verifier confirms, end to end, what the probes saw (never built for the
+    // development key, which would create its key file).
+    let verifier = (!config.auth.uses_development_key())
+        .then(|| trust::verifier(&config, Arc::new(SystemClock)).ok())
+        .flatten();
     let mut tasks = tokio::task::JoinSet::new();
     for (index, provider) in config.auth.providers.iter().cloned().enumerate() {
         let client = client.clone();
-        tasks.spawn(async move { (index, providers::check(&provider, &client, deadline).await) });
+        let verifier = verifier.clone();
+        tasks.spawn(async move {
+            let mut found = providers::check(&provider, &client, deadline).await;
+            if let Some(verifier) =
+                verifier.filter(|_| found.iter().all(|f| f.severity != Severity::Fail))
+            {
+                found.push(
+                    providers::verifier_loads_keys(&verifier, &provider.name, deadline).await,
+                );
+            }
+            (index, found)
+        });
     }
     let database = config.database.clone();
     let last = config.auth.providers.len();

@@ -8,7 +8,9 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
-use backend_api_auth::{Algorithm, FetchSettings, JwkSet, JwkSetError, KeySource, ProviderConfig};
+use backend_api_auth::{
+    Algorithm, FetchSettings, JwkSet, JwkSetError, KeySource, ProviderConfig, Verifier,
+};
 use serde_json::Value;
 use url::Url;
 
@@ -575,6 +577,45 @@ impl Run<'_> {
                 subject,
                 format!("clocks agree within {} s (leeway {leeway} s)", skew.abs()),
             ));
+        }
+    }
+}
+
+/// After the probes passed: the service's verifier fetches the keys itself, so `jwks_ok` is also
+/// what the running service will see.
+pub(crate) async fn verifier_loads_keys(
+    verifier: &Verifier,
+    provider: &str,
+    deadline: Deadline,
+) -> Finding {
+    let subject = format!("provider {provider}: verifier");
+    match tokio::time::timeout(deadline.remaining(), verifier.refresh(provider)).await {
+        Err(_) => Finding::fail(
+            codes::DOCTOR_TIMEOUT,
+            subject,
+            "the verifier did not finish fetching the keys before the deadline",
+            "raise --timeout",
+        ),
+        Ok(Err(error)) => Finding::fail(
+            error.reason().code(),
+            subject,
+            error.message().to_owned(),
+            error
+                .hint()
+                .unwrap_or("see the provider findings above")
+                .to_owned(),
+        ),
+        Ok(Ok(())) => {
+            let status = verifier.status().into_iter().find(|s| s.name == provider);
+            let (count, url) = status.map_or((0, None), |s| (s.key_count, s.jwks_url));
+            Finding::ok(
+                codes::KEYS_LOADED,
+                subject,
+                format!(
+                    "the service's verifier loaded {count} key(s) from {}",
+                    url.as_deref().unwrap_or("its key source")
+                ),
+            )
         }
     }
 }
