@@ -528,7 +528,7 @@ impl Run<'_> {
             return;
         }
         let mut observed = format!(
-            "{} key(s) [{}] for {} in {} ms",
+            "GET {url}: {} key(s) [{}] for {} in {} ms",
             set.len(),
             set.key_ids().join(", "),
             usable.join(", "),
