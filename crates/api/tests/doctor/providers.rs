@@ -325,11 +325,8 @@ async fn dropped_connection_attempts_are_tcp_timeout() {
     let mut held = Vec::new();
     let mut queue_full = false;
     for _ in 0..4 {
-        match tokio::time::timeout(
-            Duration::from_millis(300),
-            tokio::net::TcpStream::connect(addr),
-        )
-        .await
+        match tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(addr))
+            .await
         {
             Ok(Ok(stream)) => held.push(stream),
             Ok(Err(error)) => panic!("connect: {error}"),
