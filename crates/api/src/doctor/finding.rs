@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 /// How bad a finding is. Only `Fail` makes `doctor` exit 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Severity {
     Ok,
@@ -77,7 +77,7 @@ impl Finding {
 }
 
 /// Everything one `doctor` run found, in the order the checks ran.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Serialize)]
 pub(crate) struct Report {
     pub(crate) findings: Vec<Finding>,
 }
