@@ -41,6 +41,19 @@ pub(crate) fn read(argument: Option<&str>) -> std::io::Result<String> {
 }
 
 pub(crate) async fn explain(config: &Config, token: &str, deadline: Deadline) -> Vec<Finding> {
+    // Building the verifier would create a missing development key; a diagnosis must not.
+    if config.auth.uses_development_key() && !config.auth.dev_key_file.exists() {
+        return vec![Finding::fail(
+            codes::DEVELOPMENT_KEY,
+            "configuration",
+            format!(
+                "no identity provider is configured and the development key {} does not exist yet, so no \
+                 token can verify here",
+                config.auth.dev_key_file.display()
+            ),
+            "run doctor with the same BETTER_AUTH_URL / AUTH_PROVIDERS_FILE as the service that refuses the token",
+        )];
+    }
     let verifier = match trust::verifier(config, Arc::new(SystemClock)) {
         Ok(verifier) => verifier,
         Err(error) => {
