@@ -103,67 +103,6 @@ mod tests {
         analyse(input).iter().map(|f| f.code).collect()
     }
 
-    /// The backend of seed 000's values.yaml, rendered: probes both on /health, pullPolicy Never,
-    /// secrets created out of band.
-    const SEED_000: &str = r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: backend-api}
-spec:
-  template:
-    metadata: {labels: {app.kubernetes.io/name: backend-api}}
-    spec:
-      containers:
-        - name: backend-api
-          image: backend-api:latest
-          imagePullPolicy: Never
-          env:
-            - {name: BETTER_AUTH_URL, value: "http://frontend:3000"}
-            - name: BETTER_AUTH_SECRET
-              valueFrom: {secretKeyRef: {name: better-auth-secret, key: better-auth-secret}}
-            - {name: ENVIRONMENT, value: production}
-          resources: {limits: {cpu: 500m, memory: 512Mi}}
-          livenessProbe: {httpGet: {path: /health, port: 8000}, initialDelaySeconds: 30, periodSeconds: 10}
-          readinessProbe: {httpGet: {path: /health, port: 8000}}
-"#;
-
-    #[test]
-    fn seed_000_values_raise_probe_pull_policy_and_secret_findings() {
-        let codes = codes_of(SEED_000);
-        for expected in [
-            codes::LIVENESS_WITHOUT_STARTUP,
-            codes::READINESS_ON_HEALTH,
-            codes::PULL_POLICY_NEVER,
-            codes::ENV_SECRET_MISSING,
-        ] {
-            assert!(
-                codes.contains(&expected),
-                "{expected} missing from {codes:?}"
-            );
-        }
-        assert!(!codes.contains(&codes::NO_RESOURCE_LIMITS));
-        let liveness = analyse(SEED_000)
-            .into_iter()
-            .find(|f| f.code == codes::LIVENESS_WITHOUT_STARTUP)
-            .expect("finding");
-        assert!(liveness.observed.contains("60 s"), "{}", liveness.observed);
-    }
-
-    #[test]
-    fn a_secret_without_the_referenced_key_fails() {
-        let input = format!(
-            "{SEED_000}---\napiVersion: v1\nkind: Secret\nmetadata: {{name: better-auth-secret}}\nstringData: {{secret: x}}\n"
-        );
-        let findings = analyse(&input);
-        let finding = findings
-            .iter()
-            .find(|f| f.code == codes::ENV_SECRET_KEY_MISSING)
-            .expect("key finding");
-        assert_eq!(finding.severity, Severity::Fail);
-        assert!(finding.observed.contains("defines only: secret"));
-        assert!(!findings.iter().any(|f| f.code == codes::ENV_SECRET_MISSING));
-    }
-
     fn backend_with_policy(policy_ports: &str) -> String {
         format!(
             r#"
