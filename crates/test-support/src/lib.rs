@@ -5,9 +5,12 @@
 //!   tokens with any header and payload (raw bytes too, for attack tests).
 //! - `jwks_server` — [`JwksServer`]: axum on 127.0.0.1:0 with a swappable key
 //!   set, request counters, stop/resume, and failure [`Behaviour`]s.
+//! - `postgres` — [`PasswordPostgres`]: a private PostgreSQL cluster with SCRAM passwords.
 
 mod jwks_server;
 mod keys;
+mod postgres;
 
 pub use jwks_server::{Behaviour, JwksServer};
 pub use keys::{ALL_ALGORITHMS, TestKey, b64, claims, compact, jwks, now};
+pub use postgres::PasswordPostgres;

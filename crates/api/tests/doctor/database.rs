@@ -1,13 +1,18 @@
-use crate::helpers::{Doctor, PrivatePostgres, closed_port};
+use test_support::PasswordPostgres;
+
+use crate::helpers::{Doctor, closed_port};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_database_password_is_db_auth_failed_with_the_seed_fix() {
     // Seed 002: after `helm upgrade` rotated the secret, the database kept the old password:
     // `password authentication failed for user "docs"`. A private cluster with SCRAM authentication
     // plays the database (the shared test server trusts loopback and would accept any password).
-    let postgres = PrivatePostgres::start().await;
+    let postgres = PasswordPostgres::start();
     let report = Doctor::new(&[])
-        .env("DATABASE_URL", postgres.url("rotated-by-helm"))
+        .env(
+            "DATABASE_URL",
+            postgres.url("postgres", "rotated-by-helm", "postgres"),
+        )
         .json()
         .await;
     let finding = report.expect("db_auth_failed", "fail");
@@ -29,7 +34,10 @@ async fn wrong_database_password_is_db_auth_failed_with_the_seed_fix() {
 
     // Same server, right password: the database answers, migrations not applied yet.
     let report = Doctor::new(&[])
-        .env("DATABASE_URL", postgres.url(PrivatePostgres::PASSWORD))
+        .env(
+            "DATABASE_URL",
+            postgres.url("postgres", PasswordPostgres::SUPERUSER_PASSWORD, "postgres"),
+        )
         .json()
         .await;
     report.expect("db_migrations_pending", "warn");
