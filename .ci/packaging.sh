@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Packaging checks (issue 7), run by .ci/run after the tests. No cluster and no Docker engine here,
 # so: hadolint on the Dockerfile, a replay of its dependency layer, the Helm chart through the real
-# Helm binary and the Kubernetes JSON schemas, then the release binary: its shared libraries must
-# all exist in the distroless runtime image, and it must accept the configuration the chart renders.
+# Helm binaries (4 and 3) and the Kubernetes JSON schemas, then the release binary: its shared
+# libraries must all exist in the distroless runtime image, it must run as the Dockerfile's runtime
+# stage says (reproduced in a chroot), and it must accept and serve what the chart renders.
 # Installs nothing: .ci/install.sh's Packaging section does (infrastructure/ci/install-tools.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +33,9 @@ done
 echo "--- packaging: release binary"
 cargo build --release --locked -p backend-api
 bash infrastructure/ci/check_ldd.sh target/release/backend-api
+
+echo "--- packaging: the Dockerfile's runtime stage reproduced in a chroot (no Docker engine here)"
+"$python" infrastructure/ci/check_runtime_image.py target/release/backend-api Dockerfile
 
 echo "--- packaging: the binary against the chart's rendered configuration"
 BACKEND_API_BIN="$PWD/target/release/backend-api" "$python" infrastructure/ci/check_rendered_config.py

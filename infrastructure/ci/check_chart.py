@@ -17,12 +17,12 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 import tomllib
-import traceback
 from pathlib import Path
 
 import yaml
+
+from checks import CheckFailed, expect, run_checks, wait_for
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -44,15 +44,6 @@ SCENARIOS = {
     "sqlite-persistent": ["-f", str(CHART / "ci" / "sqlite-persistent-values.yaml")],
     "seed-000+networkpolicy": ["-f", str(CHART / "ci" / "seed-000-values.yaml"), "--set", "networkPolicy.enabled=true"],
 }
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def expect(condition, message):
-    if not condition:
-        raise CheckFailed(message)
 
 
 def run(args, **kw):
@@ -385,10 +376,9 @@ def fake_cluster(objects):
         cluster.write_text(yaml.safe_dump_all(objects))
         server = subprocess.Popen([sys.executable, str(HERE / "fake_apiserver.py"), str(cluster), str(port_file)])
         try:
-            deadline = time.monotonic() + 10
-            while not (port_file.exists() and port_file.read_text()):
-                expect(server.poll() is None and time.monotonic() < deadline, "fake API server did not start")
-                time.sleep(0.05)
+            wait_for(lambda: server.poll() is not None or (port_file.exists() and port_file.read_text()), 10,
+                     "the fake API server to start")
+            expect(server.poll() is None, "the fake API server exited")
             kubeconfig = Path(tmp) / "kubeconfig"
             kubeconfig.write_text(yaml.safe_dump({
                 "apiVersion": "v1", "kind": "Config",
@@ -439,29 +429,6 @@ def notes_explain_how_to_check_the_release():
     expect(warning in notes(), "no issuer warning with Better Auth and no issuer")
     expect(warning not in notes("--set", "auth.betterAuth.issuer=https://app.example.com"), "issuer warning when set")
     expect(warning not in local, "issuer warning without Better Auth")
-
-
-def run_checks(checks):
-    """Runs each check, one line per check, then "N passed, N failed"; returns the exit code."""
-    passed = failed = 0
-    for fn in checks:
-        try:
-            skipped = fn()
-        except CheckFailed as e:
-            failed += 1
-            print(f"FAIL {fn.__name__}: {e}")
-            continue
-        except Exception:  # a crash in a check is a failure of that check, not of the run
-            failed += 1
-            print(f"FAIL {fn.__name__}: crashed\n{traceback.format_exc()}")
-            continue
-        if skipped:
-            print(f"SKIP {fn.__name__}: {skipped}")
-        else:
-            passed += 1
-            print(f"ok   {fn.__name__}")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -23,14 +23,14 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import yaml
 
-from check_chart import SCENARIOS, CheckFailed, container, expect, find, helm_template, run_checks
+from check_chart import SCENARIOS, container, find, helm_template
+from checks import CheckFailed, expect, free_port, run_checks, wait_for
 
 BIN = os.environ.get("BACKEND_API_BIN", "target/release/backend-api")
 # Scenarios whose values are ours (the seed's file references Secrets and an image we do not ship).
@@ -122,12 +122,6 @@ def doctor_manifests_finds_no_failure():
     expect(any(x["severity"] == "fail" for x in findings), "doctor manifests missed a blocked back channel")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def http_status(url):
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
@@ -136,13 +130,6 @@ def http_status(url):
         return e.code
     except OSError:
         return None
-
-
-def wait_for(condition, seconds, what):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        expect(time.monotonic() < deadline, f"gave up after {seconds}s waiting for {what}")
-        time.sleep(0.1)
 
 
 def probe_answers(base, probe, status):
