@@ -206,7 +206,7 @@ impl ApiError {
                 code = error.reason().code(),
                 provider = error.provider().unwrap_or("unknown"),
                 detail = error.message(),
-                fix = error.hint().unwrap_or(""),
+                fix = error.hint(),
                 "token refused"
             ),
             ApiError::Internal(cause) => tracing::error!(cause = %cause, "request failed"),

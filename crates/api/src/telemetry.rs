@@ -36,6 +36,7 @@ pub fn init_logging(log: &LogConfig) {
             .json()
             .flatten_event(true)
             .with_current_span(true)
+            .with_span_list(false)
             .try_init(),
         LogFormat::Pretty => builder.try_init(),
     };

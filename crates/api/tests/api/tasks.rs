@@ -517,3 +517,33 @@ where
     }
     outputs
 }
+
+#[tokio::test]
+async fn user_ids_with_url_special_characters_work_end_to_end() {
+    // Auth0 subjects look like `auth0|5f…`; e-mail-like ids and spaces must survive too.
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    for user in ["auth0|5f7c8ec7", "alice@example.com", "name with space"] {
+        let encoded: String = url::form_urlencoded::byte_serialize(user.as_bytes())
+            .collect::<String>()
+            .replace('+', "%20");
+        let response = app
+            .as_user(user, Method::POST, &format!("/api/{encoded}/tasks"))
+            .json(&json!({"title": "mine"}))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), StatusCode::CREATED, "{user}");
+        let location = response.headers()["location"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        let task: Value = response.json().await.expect("json");
+        assert_eq!(task["user_id"], user);
+        let fetched = app
+            .as_user(user, Method::GET, &location)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(fetched.status(), StatusCode::OK, "{location}");
+    }
+}
