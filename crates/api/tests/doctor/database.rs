@@ -1,6 +1,8 @@
+use std::time::Duration;
+
 use test_support::PasswordPostgres;
 
-use crate::helpers::{Doctor, closed_port};
+use crate::helpers::{BlackHole, Doctor, closed_port};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_database_password_is_db_auth_failed_with_the_seed_fix() {
@@ -62,6 +64,31 @@ async fn database_down_is_db_unreachable() {
             .is_some_and(|o| !o.contains(":pw@"))
     );
     assert_eq!(report.exit(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_dropping_packets_is_db_unreachable_within_the_timeout() {
+    // A NetworkPolicy without the database port: connection attempts vanish; --timeout still bounds
+    // the run.
+    let hole = BlackHole::open().await;
+    let report = Doctor::new(&[])
+        .env(
+            "DATABASE_URL",
+            format!("postgres://postgres@{}/postgres", hole.addr),
+        )
+        .json_args(&["--timeout", "2"])
+        .await;
+    let finding = report.expect("db_unreachable", "fail");
+    assert!(
+        finding["fix"]
+            .as_str()
+            .is_some_and(|f| f.contains("NetworkPolicy"))
+    );
+    assert!(
+        report.outcome.elapsed < Duration::from_secs(10),
+        "{:?}",
+        report.outcome.elapsed
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -203,3 +203,40 @@ pub async fn closed_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     listener.local_addr().expect("addr").port()
 }
+
+/// An address on 127.0.0.1 that drops connection attempts the way a NetworkPolicy does: a listener
+/// whose accept queue is full (Linux drops the SYNs it cannot queue). Holds the queued connections.
+pub struct BlackHole {
+    pub addr: SocketAddr,
+    _listener: TcpListener,
+    _queued: Vec<tokio::net::TcpStream>,
+}
+
+impl BlackHole {
+    pub async fn open() -> BlackHole {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket
+            .bind("127.0.0.1:0".parse().expect("addr"))
+            .expect("bind");
+        let listener = socket.listen(0).expect("listen");
+        let addr = listener.local_addr().expect("addr");
+        let mut queued = Vec::new();
+        // Connect until one attempt hangs: from then on the queue is full.
+        for _ in 0..4 {
+            match tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(addr))
+                .await
+            {
+                Ok(Ok(stream)) => queued.push(stream),
+                Ok(Err(error)) => panic!("connect: {error}"),
+                Err(_) => {
+                    return BlackHole {
+                        addr,
+                        _listener: listener,
+                        _queued: queued,
+                    };
+                }
+            }
+        }
+        panic!("the accept queue never filled");
+    }
+}

@@ -5,7 +5,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use test_support::{Behaviour, JwksServer, TestKey, jwks};
 
-use crate::helpers::{Doctor, FixedServer, closed_port};
+use crate::helpers::{BlackHole, Doctor, FixedServer, closed_port};
 
 async fn serving(behaviour: Behaviour) -> JwksServer {
     let key = TestKey::generate("EdDSA");
@@ -314,29 +314,9 @@ async fn discovery_advertising_another_issuer_is_issuer_mismatch() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropped_connection_attempts_are_tcp_timeout() {
-    // Seed 000: "Timeout | Network policy blocking". A NetworkPolicy drops SYNs silently; on loopback
-    // a listener whose accept queue is full does the same (Linux drops SYNs it cannot queue).
-    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-    socket
-        .bind("127.0.0.1:0".parse().expect("addr"))
-        .expect("bind");
-    let listener = socket.listen(0).expect("listen");
-    let addr = listener.local_addr().expect("addr");
-    let mut held = Vec::new();
-    let mut queue_full = false;
-    for _ in 0..4 {
-        match tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(addr))
-            .await
-        {
-            Ok(Ok(stream)) => held.push(stream),
-            Ok(Err(error)) => panic!("connect: {error}"),
-            Err(_) => {
-                queue_full = true;
-                break;
-            }
-        }
-    }
-    assert!(queue_full, "the accept queue never filled");
+    // Seed 000: "Timeout | Network policy blocking": the SYN is dropped, nothing answers.
+    let hole = BlackHole::open().await;
+    let addr = hole.addr;
     let report = better_auth(&format!("http://{addr}"))
         .json_args(&["--timeout", "2"])
         .await;
@@ -346,7 +326,6 @@ async fn dropped_connection_attempts_are_tcp_timeout() {
             .as_str()
             .is_some_and(|f| f.contains("NetworkPolicy"))
     );
-    drop((held, listener));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
