@@ -50,7 +50,7 @@ fn seconds(duration: std::time::Duration) -> Value {
     json!(duration.as_secs_f64())
 }
 
-/// Variables in the order of the README table, each with its effective value.
+/// Every variable with its effective value (sorted by name).
 fn variables(config: &Config) -> Map<String, Value> {
     let mut vars = Map::new();
     let mut set = |name: &str, value: Value| {

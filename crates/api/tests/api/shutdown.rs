@@ -1,6 +1,7 @@
 //! Graceful shutdown: `/ready` turns 503 at once, the listener closes after the delay, requests
 //! already in flight still complete (none dropped), and a request that never finishes is
-//! abandoned after the drain time instead of blocking the exit.
+//! abandoned after the drain time instead of blocking the exit. Also the request time limit,
+//! which ends a request that would otherwise hang.
 
 use std::time::Duration;
 
@@ -101,4 +102,26 @@ async fn a_request_that_never_finishes_is_abandoned_after_the_drain_time() {
         .await
         .expect("shutdown is bounded by the drain time")
         .expect("clean exit");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_over_the_time_limit_gets_503_request_timeout() {
+    let app = TestApp::builder(Backend::Sqlite)
+        .config(|config| config.http.request_timeout = Duration::from_millis(300))
+        .spawn()
+        .await;
+    // The body never completes, so only the timeout can end this request.
+    let (stream, _) = start_partial_post(&app, "too slow").await;
+    let mut stream = stream;
+    let mut response = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut response))
+        .await
+        .expect("the server answers instead of waiting forever")
+        .expect("read");
+    let response = String::from_utf8_lossy(&response);
+    assert!(response.starts_with("HTTP/1.1 503"), "{response}");
+    assert!(
+        response.contains("\"code\":\"request_timeout\""),
+        "{response}"
+    );
 }
