@@ -217,12 +217,14 @@ impl Run<'_> {
                 return false;
             }
         };
-        let ips: Vec<String> = addresses.iter().map(|a| a.ip().to_string()).collect();
-        self.findings.push(Finding::ok(
-            codes::DNS_OK,
-            subject,
-            format!("{host} resolves to {}", ips.join(", ")),
-        ));
+        let observed = if host.parse::<std::net::IpAddr>().is_ok() {
+            format!("{host} is an IP address: no lookup needed")
+        } else {
+            let ips: Vec<String> = addresses.iter().map(|a| a.ip().to_string()).collect();
+            format!("{host} resolves to {}", ips.join(", "))
+        };
+        self.findings
+            .push(Finding::ok(codes::DNS_OK, subject, observed));
         let subject = self.subject(&format!("TCP {host}:{port}"));
         match probe::connect(&addresses, self.deadline).await {
             Ok(address) => {
