@@ -62,11 +62,12 @@ pub(crate) const CLOCK_OK: &str = "clock_ok";
 pub(crate) const CLOCK_SKEW: &str = "clock_skew";
 /// The discovery document was read and names a JWKS.
 pub(crate) const DISCOVERY_OK: &str = "discovery_ok";
-/// The discovery document could not be read (status, HTML, redirect, not JSON, no `jwks_uri`).
+/// The discovery document could not be read (status, HTML, not JSON, no `jwks_uri`).
 pub(crate) const DISCOVERY_INVALID: &str = "discovery_invalid";
 /// The discovery URL redirects (followed, warned) or keeps redirecting (fail).
 pub(crate) const DISCOVERY_REDIRECT: &str = "discovery_redirect";
-/// The discovery document's `issuer` differs from the configured one.
+/// The issuer a discovery document advertises (warn), or a refused token's `iss` (fail), differs from
+/// the configured one: typically the public vs in-cluster URL split.
 pub(crate) const ISSUER_MISMATCH: &str = "issuer_mismatch";
 /// The discovery document sends browsers to a host that does not resolve.
 pub(crate) const DISCOVERY_UNRESOLVABLE_ISSUER: &str = "discovery_unresolvable_issuer";
