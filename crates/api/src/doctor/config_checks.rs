@@ -12,17 +12,32 @@ use crate::config::{Config, ConfigErrors, Environment, RawConfig, env, fingerpri
 
 const SUBJECT: &str = "configuration";
 
-/// One finding per variable that did not parse.
-pub(crate) fn invalid(errors: &ConfigErrors) -> Vec<Finding> {
+/// One finding per variable that did not parse. Production without an identity provider is refused
+/// by the parser (on `BETTER_AUTH_URL`); it keeps its own code here.
+pub(crate) fn invalid(errors: &ConfigErrors, raw: &RawConfig) -> Vec<Finding> {
+    let production = raw.environment.as_deref().is_some_and(|e| {
+        e.trim()
+            .eq_ignore_ascii_case(Environment::Production.as_str())
+    });
+    let no_provider = raw.better_auth_url.is_none() && raw.auth_providers_file.is_none();
     errors
         .0
         .iter()
         .map(|error| {
+            let code = if production && no_provider && error.variable == env::BETTER_AUTH_URL {
+                codes::DEV_KEY_IN_PRODUCTION
+            } else {
+                codes::CONFIG_INVALID
+            };
             Finding::fail(
-                codes::CONFIG_INVALID,
+                code,
                 format!("configuration: {}", error.variable),
                 error.to_string(),
-                format!("fix {} (see `backend-api --help`)", error.variable),
+                format!(
+                    "set {} as the message says (`backend-api --help` lists every variable); the service \
+                     refuses to start until then",
+                    error.variable
+                ),
             )
         })
         .collect()

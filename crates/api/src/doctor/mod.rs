@@ -82,7 +82,7 @@ pub fn run(raw: &RawConfig, args: &DoctorArgs) -> Outcome {
             Ok(token) => with_runtime(|| async {
                 match Config::from_raw(raw) {
                     Ok(config) => token::explain(&config, &token, deadline).await,
-                    Err(errors) => config_checks::invalid(&errors),
+                    Err(errors) => config_checks::invalid(&errors, raw),
                 }
             }),
             Err(error) => {
@@ -132,7 +132,7 @@ fn with_runtime<F: Future<Output = Vec<Finding>>>(work: impl FnOnce() -> F) -> V
 async fn everything(raw: &RawConfig, deadline: Deadline) -> Vec<Finding> {
     let config = match Config::from_raw(raw) {
         Ok(config) => config,
-        Err(errors) => return config_checks::invalid(&errors),
+        Err(errors) => return config_checks::invalid(&errors, raw),
     };
     let mut findings = config_checks::check(&config, raw);
     let client = match probe::client() {
