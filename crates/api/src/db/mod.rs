@@ -76,14 +76,16 @@ impl Pool {
 
     /// One direct connection attempt, bypassing the pool's silent retries: a pool that timed
     /// out says only "timed out", the attempt says "connection refused" or the server's refusal.
-    async fn probe(&self, timeout: Duration) -> Option<sqlx::Error> {
+    async fn probe(&self, timeout: Duration) -> Result<(), sqlx::Error> {
         let attempt = async {
             match self {
                 Pool::Postgres(pool) => pool.connect_options().connect().await.map(drop),
                 Pool::Sqlite(pool) => pool.connect_options().connect().await.map(drop),
             }
         };
-        tokio::time::timeout(timeout, attempt).await.ok()?.err()
+        tokio::time::timeout(timeout, attempt)
+            .await
+            .unwrap_or(Err(sqlx::Error::PoolTimedOut))
     }
 
     async fn close(&self) {
@@ -187,14 +189,19 @@ impl Database {
         }
     }
 
-    /// Records a failure seen by a request. A connectivity failure marks the database down,
-    /// wakes the supervisor, and returns its diagnosis; other errors are the query's own.
+    /// Records a failure seen by a request. A connectivity failure wakes the supervisor and
+    /// returns its diagnosis (the request answers 503); other errors are the query's own.
+    /// A pool timeout alone does not mark the database down: under a burst every connection
+    /// may just be busy, and flipping `/ready` then would pull every replica out at once.
+    /// The supervisor finds out which it is with a direct connection.
     pub fn report(&self, error: &sqlx::Error) -> Option<Diagnosis> {
         if !diagnose::is_connectivity(error) {
             return None;
         }
         let diagnosis = diagnose(error);
-        set_down(&self.inner, diagnosis.clone());
+        if !matches!(error, sqlx::Error::PoolTimedOut) {
+            set_down(&self.inner, diagnosis.clone());
+        }
         self.inner.wake.notify_one();
         Some(diagnosis)
     }
@@ -206,7 +213,9 @@ impl Database {
 
     /// Explains a failure; a pool timeout is replaced by what a direct connection attempt says.
     pub async fn explain(&self, error: &sqlx::Error) -> Diagnosis {
-        explain(&self.inner, error).await
+        explain(&self.inner, error)
+            .await
+            .unwrap_or_else(|| diagnose(error))
     }
 
     /// Closes every connection (shutdown).
@@ -248,7 +257,10 @@ fn set_down(inner: &Inner, diagnosis: Diagnosis) {
     set_health(inner, Health::Down { diagnosis, since });
 }
 
-async fn explain(inner: &Inner, error: &sqlx::Error) -> Diagnosis {
+/// Explains a failure. A pool timeout says nothing about the cause, so a direct connection
+/// is tried: its error is the diagnosis; if it succeeds the database is fine and the pool was
+/// only busy (`None`).
+async fn explain(inner: &Inner, error: &sqlx::Error) -> Option<Diagnosis> {
     let timed_out = match error {
         sqlx::Error::PoolTimedOut => true,
         sqlx::Error::Migrate(migrate) => {
@@ -256,10 +268,13 @@ async fn explain(inner: &Inner, error: &sqlx::Error) -> Diagnosis {
         }
         _ => false,
     };
-    if timed_out && let Some(cause) = inner.pool.probe(inner.acquire_timeout).await {
-        return diagnose(&cause);
+    if !timed_out {
+        return Some(diagnose(error));
     }
-    diagnose(error)
+    match inner.pool.probe(inner.acquire_timeout).await {
+        Ok(()) => None,
+        Err(cause) => Some(diagnose(&cause)),
+    }
 }
 
 const FIRST_RETRY: Duration = Duration::from_millis(250);
@@ -276,10 +291,19 @@ async fn supervise(weak: Weak<Inner>, wake: Arc<Notify>) {
         let pause = if healthy {
             match inner.pool.ping().await {
                 Ok(()) => inner.health_interval,
-                Err(error) => {
-                    set_down(&inner, explain(&inner, &error).await);
-                    FIRST_RETRY
-                }
+                Err(error) => match explain(&inner, &error).await {
+                    Some(diagnosis) => {
+                        set_down(&inner, diagnosis);
+                        FIRST_RETRY
+                    }
+                    None => {
+                        tracing::warn!(
+                            "every pooled connection is busy although the database answers: \
+                             raise DATABASE_MAX_CONNECTIONS or add replicas"
+                        );
+                        inner.health_interval
+                    }
+                },
             }
         } else {
             // Migrating on every (re)connect also covers "the database was down at start".
@@ -303,7 +327,10 @@ async fn supervise(weak: Weak<Inner>, wake: Arc<Notify>) {
                     inner.health_interval
                 }
                 Err(error) => {
-                    set_down(&inner, explain(&inner, &error).await);
+                    let diagnosis = explain(&inner, &error)
+                        .await
+                        .unwrap_or_else(|| diagnose(&error));
+                    set_down(&inner, diagnosis);
                     let pause = backoff;
                     backoff = (backoff * 2).min(inner.reconnect_max);
                     pause

@@ -183,3 +183,46 @@ async fn replicas_starting_together_apply_each_migration_once() {
     drop(apps);
     drop(database);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_pool_sheds_requests_without_flipping_readiness() {
+    let app = TestApp::builder(Backend::Sqlite)
+        .config(|config| {
+            config.database.max_connections = 1;
+            config.database.acquire_timeout = std::time::Duration::from_millis(300);
+        })
+        .spawn()
+        .await;
+    let backend_api::db::Pool::Sqlite(pool) = app.state.db.pool().expect("ready") else {
+        panic!("SQLite pool expected");
+    };
+    let held = pool.acquire().await.expect("the only connection");
+
+    let response = app
+        .as_user("alice", Method::GET, "/api/alice/tasks")
+        .send()
+        .await
+        .expect("sent");
+    assert_problem(
+        response,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "database_unavailable",
+    )
+    .await;
+    // The database itself answers, so this replica stays in the load balancer.
+    let ready = app
+        .client
+        .get(app.url("/ready"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(ready.status(), StatusCode::OK);
+
+    drop(held);
+    let response = app
+        .as_user("alice", Method::GET, "/api/alice/tasks")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+}
