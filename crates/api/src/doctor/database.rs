@@ -1,8 +1,8 @@
 //! Database checks: reachability, authentication (seed 002's password drift gets its own code) and
 //! whether the migrations this binary ships are applied.
 //!
-//! Connects once, with the service's own URL parsing and error diagnosis (`crate::db`); never
-//! creates, migrates or writes anything.
+//! Connects once, reads `_sqlx_migrations`, and explains failures with the service's own diagnosis
+//! (`crate::db::diagnose`); never creates, migrates or writes anything.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -26,7 +26,7 @@ enum Conn {
     Sqlite(SqliteConnection),
 }
 
-/// One applied migration as `_sqlx_migrations` records it.
+/// Applied migrations by version: (success, checksum), as `_sqlx_migrations` records them.
 type Applied = BTreeMap<i64, (bool, Vec<u8>)>;
 
 pub(crate) async fn check(config: &DatabaseConfig, deadline: Deadline) -> Vec<Finding> {

@@ -21,7 +21,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use backend_api_auth::SystemClock;
-
 use clap::{Args, Subcommand};
 
 use crate::cli::Outcome;
