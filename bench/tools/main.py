@@ -28,6 +28,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(__file__))
 
 import load  # noqa: E402
+import cpu_profile  # noqa: E402
 from jwks_server import JwksServer  # noqa: E402
 from keys import SigningKey  # noqa: E402
 from procs import Server, free_port  # noqa: E402
@@ -57,6 +58,8 @@ def main() -> None:
     }
 
     servers = {"backend-api": _backend_api(args.binary, work, jwks, "backend-api")}
+    # The same build without its per-request INFO log line: what that line costs.
+    servers["backend-api quiet logs"] = _backend_api(args.binary, work, jwks, "backend-api-quiet", {"RUST_LOG": "warn"})
     if args.auth_off_binary:
         servers["backend-api auth-off"] = _backend_api(args.auth_off_binary, work, jwks, "backend-api-auth-off")
     reference_db = _reference_db(work)
@@ -75,6 +78,12 @@ def main() -> None:
         _run_load(servers, files, args, results)
         for name, server in servers.items():
             results["memory_mib"][name]["peak"] = server.memory_kib()[1] / 1024
+        if cpu_profile.available():
+            results["profile"] = {
+                label: cpu_profile.cpu_shares(servers["backend-api"].proc.pid, servers["backend-api"].port, route, tokens, LOAD_CPU)
+                for label, route, tokens in [("tasks, 1 token", f"/api/{USER}/tasks", files["one"]),
+                                             ("tasks, 10k tokens", f"/api/{USER}/tasks", files["pool"])]
+            }
         results["jwks"] = _jwks_stress(servers, jwks, k1)
     finally:
         for server in servers.values():
@@ -108,7 +117,7 @@ def _write_lines(work: str, name: str, lines: list[str]) -> str:
     return path
 
 
-def _backend_api(binary: str, work: str, jwks: JwksServer, label: str) -> Server:
+def _backend_api(binary: str, work: str, jwks: JwksServer, label: str, extra_env: dict | None = None) -> Server:
     port = free_port()
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -121,7 +130,7 @@ def _backend_api(binary: str, work: str, jwks: JwksServer, label: str) -> Server
         "BETTER_AUTH_ISSUER": ISSUER,
         "BETTER_AUTH_AUDIENCE": AUDIENCE,
         "JWKS_REFRESH_COOLDOWN_SECONDS": str(COOLDOWN_SECONDS),
-    }
+    } | (extra_env or {})
     return Server(label, [binary, "serve"], env, port, "/ready", SERVER_CPUS, log_path=f"{work}/{label}.log")
 
 
@@ -189,17 +198,22 @@ def _measure_startup(servers: dict[str, Server], reps: int, results: dict) -> No
 def _scenarios(servers: dict[str, Server], files: dict[str, str]) -> list[tuple[str, str, str, str | None]]:
     """(route label, server name, path, token file), grouped by route so servers alternate."""
     path = f"/api/{USER}/tasks"
-    routes = [("tasks, 1 token", path, files["one"]), ("tasks, 10k tokens", path, files["pool"]), ("/health", "/health", None)]
-    out = []
-    for label, route, tokens in routes:
-        for name in servers:
-            if name.endswith("auth-off"):
-                continue
-            out.append((label, name, route, tokens))
-    if "backend-api auth-off" in servers:
+    routes = {
+        "tasks, 1 token": (path, files["one"]),
+        "tasks, 10k tokens": (path, files["pool"]),
+        "/health": ("/health", None),
         # The auth-off build ignores the token; sending one keeps the request bytes identical.
-        out.append(("tasks, auth off", "backend-api auth-off", path, files["one"]))
-    return out
+        "tasks, auth off": (path, files["one"]),
+    }
+    wanted = {name: ["tasks, 1 token", "tasks, 10k tokens", "/health"] for name in servers}
+    wanted["backend-api quiet logs"] = ["tasks, 1 token", "/health"]
+    wanted["backend-api auth-off"] = ["tasks, auth off"]
+    return [
+        (label, name, *routes[label])
+        for label in routes
+        for name in servers
+        if label in wanted[name]
+    ]
 
 
 def _run_load(servers: dict[str, Server], files: dict[str, str], args: argparse.Namespace, results: dict) -> None:
@@ -290,6 +304,10 @@ def _report(results: dict, has_auth_off: bool) -> str:
         ("10,000 random unknown kids: JWKS fetches", jw["random_kids"]["fetches"], f"<= {jw['random_kids']['allowed']}",
          lambda v: v <= jw["random_kids"]["allowed"]),
     ]
+    for label, shares in results.get("profile", {}).items():
+        floor = 0.8 if "1 token" in label else 0.5
+        targets.append((f"auth on ÷ auth off ({label}), 1 − auth's share of CPU in the profile",
+                        1 - shares["auth"] / 100, f">= {floor}", lambda v, floor=floor: v >= floor))
     lines += ["", "| target | measured | wanted | met |", "|---|---:|---|---|"]
     for label, value, wanted, ok in targets:
         lines.append(f"| {label} | {value:.2f} | {wanted} | {'yes' if ok(value) else 'NO'} |")
@@ -297,6 +315,12 @@ def _report(results: dict, has_auth_off: bool) -> str:
         lines.append("")
         lines.append("No auth-off build (feature `bench-auth-off`) exists: the ceiling is backend-api's /health, which does"
                      " strictly less work than the unauthenticated route, so these two ratios are lower bounds.")
+    if "profile" in results:
+        names = list(next(iter(results["profile"].values())))
+        lines += ["", "| backend-api CPU profile (perf, % of samples) | " + " | ".join(names) + " |",
+                  "|---|" + "---:|" * len(names)]
+        for label, shares in results["profile"].items():
+            lines.append(f"| {label} | " + " | ".join(f"{shares[n]:.1f}" for n in names) + " |")
     lines += ["", "| JWKS stress | requests | seconds | JWKS fetches | outcomes |", "|---|---:|---:|---:|---|"]
     for name, s in results["jwks"].items():
         for kind in ("storm", "random_kids"):
