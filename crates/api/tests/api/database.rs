@@ -1,6 +1,6 @@
 //! Database failures (seed 002): the service starts and stays alive while PostgreSQL refuses
 //! it, `/ready` and the task routes say why, and it recovers by itself. Also: replicas
-//! migrating the same database at once.
+//! migrating the same database at once, and a saturated pool that must not flip readiness.
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
