@@ -18,7 +18,7 @@ use crate::support::{bounded, eventually};
 
 const USER: &str = "drill-user";
 /// How long each fault lasts while traffic runs.
-const FAULT: Duration = Duration::from_millis(1200);
+const FAULT: Duration = Duration::from_secs(2);
 /// A "slow" endpoint answers long after the service's fetch timeout (5 s).
 const SLOW: Duration = Duration::from_secs(20);
 
