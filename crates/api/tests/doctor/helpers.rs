@@ -77,9 +77,14 @@ impl Doctor {
     }
 
     pub async fn run(&self) -> Outcome {
+        self.run_with(&[]).await
+    }
+
+    async fn run_with(&self, extra: &[&str]) -> Outcome {
         let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_backend-api"));
         command
             .args(&self.args)
+            .args(extra)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .envs(self.env.iter().map(|(k, v)| (k, v)))
@@ -108,15 +113,15 @@ impl Doctor {
     }
 
     /// Runs with `--json` and parses the report.
-    pub async fn json(self) -> Report {
+    pub async fn json(&self) -> Report {
         self.json_args(&[]).await
     }
 
     /// Runs with `--json` plus `extra` arguments and parses the report.
-    pub async fn json_args(mut self, extra: &[&str]) -> Report {
-        self.args.push("--json".to_owned());
-        self.args.extend(extra.iter().map(|a| (*a).to_owned()));
-        let outcome = self.run().await;
+    pub async fn json_args(&self, extra: &[&str]) -> Report {
+        let mut extra = extra.to_vec();
+        extra.push("--json");
+        let outcome = self.run_with(&extra).await;
         let value: Value = serde_json::from_str(&outcome.stdout).unwrap_or_else(|e| {
             panic!(
                 "not JSON ({e}):\n{}\nstderr:\n{}",
@@ -124,6 +129,12 @@ impl Doctor {
             )
         });
         Report { value, outcome }
+    }
+}
+
+impl Drop for Doctor {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

@@ -157,9 +157,8 @@ async fn token_whose_kid_the_provider_does_not_publish_is_unknown_kid() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_provider_or_development_key_nothing_is_created() {
     let doctor = Doctor::new(&["token", "a.b.c"]);
-    let dir = doctor.dir().to_owned();
     let report = doctor.json().await;
     report.expect("development_key", "fail");
-    let created: Vec<_> = std::fs::read_dir(&dir).expect("dir").collect();
+    let created: Vec<_> = std::fs::read_dir(doctor.dir()).expect("dir").collect();
     assert!(created.is_empty(), "doctor token created {created:?}");
 }
