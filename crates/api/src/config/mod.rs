@@ -1,11 +1,14 @@
 //! The one typed configuration of the service, built once at start-up.
 //!
 //! Layout: `env` names every variable, `raw` reads them as strings (clap, flag or environment),
-//! `parse` turns them into this [`Config`] reporting every problem at once, `providers` reads
-//! the `AUTH_PROVIDERS_FILE`, `redact` prints the effective configuration without secrets.
+//! `parse` turns them into this [`Config`] reporting every problem at once (`collect` gathers
+//! the problems, `auth` handles the identity providers, `providers` reads the
+//! `AUTH_PROVIDERS_FILE`), `redact` prints the effective configuration without secrets.
 //! Tests build a [`Config`] with [`Config::development_defaults`] and change fields; they never
 //! touch the process environment.
 
+mod auth;
+mod collect;
 pub mod env;
 mod parse;
 mod providers;
@@ -19,7 +22,7 @@ use std::time::Duration;
 use backend_api_auth::ProviderConfig;
 use secrecy::SecretString;
 
-pub use parse::{ConfigError, ConfigErrors};
+pub use collect::{ConfigError, ConfigErrors};
 pub(crate) use providers::parse as parse_providers;
 pub use raw::RawConfig;
 pub(crate) use redact::redacted_database_url;
