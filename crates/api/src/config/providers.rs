@@ -155,7 +155,7 @@ mod tests {
             jwks_url = "https://tenant.auth0.com/.well-known/jwks.json"
             audience = ["api"]
         "#;
-        let error = parse(text, LEEWAY).err().expect("refused");
+        let error = parse(text, LEEWAY).expect_err("refused");
         assert!(error.contains("audience"), "{error}");
     }
 
@@ -171,7 +171,7 @@ mod tests {
             jwks_url = "https://b.example.com/jwks"
             algorithms = ["XX999"]
         "#;
-        let error = parse(text, LEEWAY).err().expect("refused");
+        let error = parse(text, LEEWAY).expect_err("refused");
         assert!(
             error.contains("\"a\"") && error.contains("\"b\"") && error.contains("XX999"),
             "{error}"
