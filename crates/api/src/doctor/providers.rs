@@ -198,21 +198,46 @@ impl Run<'_> {
         }
     }
 
+    /// The fix for a host that does not resolve. When it is the issuer's own (public) host and no
+    /// `internal_url` redirects the back channel, that setting is the fix (seed 002: Keycloak's
+    /// public name does not resolve inside the cluster); otherwise it is usually a wrong Service name.
+    fn unresolvable_fix(&self, host: &str) -> String {
+        let issuer_host = Url::parse(&self.provider.issuer)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned));
+        // Better Auth's provider names its setting (BETTER_AUTH_ISSUER): its host comes from
+        // BETTER_AUTH_URL, which already is the in-cluster address, so the Service-name fix applies.
+        let from_providers_file = self.provider.issuer_setting.is_none();
+        if from_providers_file
+            && self.provider.internal_url.is_none()
+            && issuer_host.as_deref() == Some(host)
+        {
+            return format!(
+                "{host} is the issuer's public host: set internal_url = \"http://<service>.<namespace>.svc\" \
+                 for provider {} in AUTH_PROVIDERS_FILE so back-channel requests (discovery, JWKS) go to the \
+                 in-cluster address, or make {host} resolvable from the pod",
+                self.provider.name
+            );
+        }
+        format!(
+            "use the Kubernetes Service name (`kubectl get svc`; e.g. `frontend`, not \
+             `frontend-service`), or <service>.<namespace>.svc from another namespace; \
+             check that egress to DNS (port 53) is allowed; test with `nslookup {host}` from the pod"
+        )
+    }
+
     /// Resolves and connects; pushes the findings; true when the host is reachable.
     async fn reach(&mut self, host: &str, port: u16) -> bool {
         let subject = self.subject(&format!("DNS {host}"));
         let addresses = match probe::resolve(host, port, self.deadline).await {
             Ok(addresses) => addresses,
             Err(error) => {
+                let fix = self.unresolvable_fix(host);
                 self.findings.push(Finding::fail(
                     codes::DNS_UNRESOLVABLE,
                     subject,
                     format!("{host} does not resolve ({})", describe(&error)),
-                    format!(
-                        "use the Kubernetes Service name (`kubectl get svc`; e.g. `frontend`, not \
-                         `frontend-service`), or <service>.<namespace>.svc from another namespace; \
-                         check that egress to DNS (port 53) is allowed; test with `nslookup {host}` from the pod"
-                    ),
+                    fix,
                 ));
                 return false;
             }
