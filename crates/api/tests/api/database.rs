@@ -226,3 +226,32 @@ async fn a_busy_pool_sheds_requests_without_flipping_readiness() {
         .expect("sent");
     assert_eq!(response.status(), StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unopenable_sqlite_file_is_reported_not_fatal() {
+    let app = TestApp::builder(Backend::Sqlite)
+        .config(|config| {
+            config.database.url =
+                secrecy::SecretString::from("sqlite:///nonexistent-backend-api-dir/tasks.db");
+        })
+        .no_wait()
+        .spawn()
+        .await;
+    let ready = app
+        .wait_for_ready(|status, body| {
+            status == StatusCode::SERVICE_UNAVAILABLE
+                && body["checks"]["database"]["reason"] != "connecting"
+        })
+        .await;
+    let reason = ready["checks"]["database"]["reason"]
+        .as_str()
+        .expect("reason");
+    assert!(reason.contains("unable to open database file"), "{reason}");
+    let health = app
+        .client
+        .get(app.url("/health"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(health.status(), StatusCode::OK);
+}
