@@ -377,3 +377,124 @@ impl JwkSet {
         self.with_kid(kid).any(|k| k.thumbprint() == thumbprint)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use test_support::TestKey;
+
+    fn parse(jwk: Value) -> Result<Jwk, String> {
+        Jwk::from_value(&jwk)
+    }
+
+    fn with(mut jwk: Value, member: &str, value: Value) -> Value {
+        jwk[member] = value;
+        jwk
+    }
+
+    #[test]
+    fn every_public_key_type_parses_with_its_algorithms() {
+        for alg in ["EdDSA", "ES256", "ES384", "ES512", "RS256", "PS512"] {
+            let key = parse(TestKey::generate(alg).public_jwk()).expect(alg);
+            assert_eq!(
+                key.algorithms().map(Algorithm::as_str).collect::<Vec<_>>(),
+                [alg]
+            );
+        }
+    }
+
+    #[test]
+    fn encryption_keys_and_keys_without_verify_op_are_not_used() {
+        let jwk = TestKey::generate("ES256").public_jwk();
+        assert!(
+            parse(with(jwk.clone(), "use", json!("enc")))
+                .expect_err("enc")
+                .contains("enc")
+        );
+        assert!(parse(with(jwk.clone(), "key_ops", json!(["encrypt"]))).is_err());
+        assert!(parse(with(jwk, "key_ops", json!(["verify"]))).is_ok());
+    }
+
+    #[test]
+    fn alg_that_does_not_fit_the_key_is_not_used() {
+        let ec = TestKey::generate("ES256").public_jwk();
+        assert!(
+            parse(with(ec.clone(), "alg", json!("ES384"))).is_err(),
+            "curve mismatch"
+        );
+        assert!(
+            parse(with(ec.clone(), "alg", json!("RS256"))).is_err(),
+            "kty mismatch"
+        );
+        assert!(
+            parse(with(ec.clone(), "alg", json!("HS256"))).is_err(),
+            "symmetric alg"
+        );
+        assert!(parse(with(ec.clone(), "alg", json!("none"))).is_err());
+        assert!(
+            parse(with(ec, "crv", json!("P-384"))).is_err(),
+            "P-256 coordinates are not P-384"
+        );
+    }
+
+    #[test]
+    fn broken_key_material_is_not_used() {
+        let ec = TestKey::generate("ES256").public_jwk();
+        let off_curve = with(ec.clone(), "y", json!(ec["x"].clone()));
+        assert!(
+            parse(off_curve)
+                .expect_err("off curve")
+                .contains("invalid public key")
+        );
+        let small_rsa =
+            json!({"kty": "RSA", "n": URL_SAFE_NO_PAD.encode([0xc5u8; 128]), "e": "AQAB"});
+        assert!(
+            parse(small_rsa)
+                .expect_err("1024 bits")
+                .contains("1024 bits")
+        );
+        assert!(parse(json!({"kty": "OKP", "crv": "X25519", "x": "AAAA"})).is_err());
+        assert!(
+            parse(json!({"kty": "oct", "k": "c2VjcmV0"}))
+                .expect_err("oct")
+                .contains("symmetric")
+        );
+        assert!(parse(json!({"kty": "EC", "crv": "P-256", "x": 1, "y": 2})).is_err());
+    }
+
+    #[test]
+    fn thumbprint_follows_rfc7638() {
+        // RFC 7638 §3.1 example key and thumbprint.
+        let key = parse(json!({
+            "kty": "RSA", "e": "AQAB", "alg": "RS256", "kid": "2011-04-29",
+            "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"
+        }))
+        .expect("RFC 7638 key");
+        assert_eq!(
+            key.thumbprint(),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
+    }
+
+    #[test]
+    fn key_set_keeps_usable_keys_and_explains_the_rest() {
+        let good = TestKey::generate("EdDSA").public_jwk();
+        let doc = json!({"keys": [good, {"kty": "oct", "k": "eA", "kid": "sym"}]});
+        let set = JwkSet::from_json(doc.to_string().as_bytes()).expect("one usable");
+        assert_eq!((set.len(), set.rejected().len()), (1, 1));
+        assert_eq!(set.rejected()[0].kid.as_deref(), Some("sym"));
+        assert!(matches!(
+            JwkSet::from_json(b"{\"keys\":[]}"),
+            Err(JwkSetError::NoUsableKey(_))
+        ));
+        assert!(matches!(
+            JwkSet::from_json(b"{\"kes\":[]}"),
+            Err(JwkSetError::NotAKeySet)
+        ));
+        assert!(matches!(
+            JwkSet::from_json(b"<html>"),
+            Err(JwkSetError::NotJson(_))
+        ));
+    }
+}

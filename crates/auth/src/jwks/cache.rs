@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime};
 
 use url::Url;
 
-use super::Fetcher;
+use super::{FetchSettings, Fetcher};
 use crate::clock::Clock;
 use crate::discovery;
 use crate::jwk::JwkSet;
@@ -35,6 +35,26 @@ enum Origin {
         issuer: String,
         internal: Option<Url>,
     },
+}
+
+/// After a success: the answer's max-age bounded to [min_refresh, max_refresh],
+/// else `default_refresh`. After `failures` failures in a row: the cool-down,
+/// doubling per failure, capped at a minute (or the default interval if shorter).
+fn next_delay(settings: &FetchSettings, failures: u32, max_age: Option<Duration>) -> Duration {
+    if failures > 0 {
+        let doubling = settings
+            .refresh_cooldown
+            .saturating_mul(1 << failures.saturating_sub(1).min(16));
+        let cap = MAX_RETRY
+            .min(settings.default_refresh)
+            .max(settings.refresh_cooldown);
+        return doubling.min(cap).max(MIN_RETRY);
+    }
+    max_age
+        .map_or(settings.default_refresh, |a| {
+            a.clamp(settings.min_refresh, settings.max_refresh)
+        })
+        .max(MIN_RETRY)
 }
 
 #[derive(Default)]
@@ -219,27 +239,16 @@ impl KeyCache {
         };
         let fetched = self.fetcher.get_json(&url).await?;
         let set = JwkSet::from_json(&fetched.body).map_err(|e| format!("GET {url}: {e}"))?;
+        for rejected in set.rejected() {
+            tracing::warn!(provider = %self.provider, %url, kid = ?rejected.kid, reason = %rejected.reason, "key in the key set is not used");
+        }
         Ok((set, fetched.max_age))
     }
 
     /// Delay before the next scheduled fetch.
     fn next_delay(&self) -> Duration {
-        let settings = self.fetcher.settings();
         let state = self.read();
-        if state.failures > 0 {
-            let exp = state.failures.saturating_sub(1).min(16);
-            let backoff = settings.refresh_cooldown.saturating_mul(1 << exp);
-            let cap = MAX_RETRY
-                .min(settings.default_refresh)
-                .max(settings.refresh_cooldown);
-            return backoff.min(cap).max(MIN_RETRY);
-        }
-        state
-            .max_age
-            .map_or(settings.default_refresh, |a| {
-                a.clamp(settings.min_refresh, settings.max_refresh)
-            })
-            .max(MIN_RETRY)
+        next_delay(self.fetcher.settings(), state.failures, state.max_age)
     }
 
     /// Runs the schedule until the verifier is dropped; the first fetch is immediate.
@@ -307,5 +316,47 @@ impl KeyCache {
             last_error: state.last_error.clone(),
             fetches: self.attempts(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: fn(u64) -> Duration = Duration::from_secs;
+
+    #[test]
+    fn max_age_is_honoured_within_bounds() {
+        let settings = FetchSettings::default();
+        assert_eq!(
+            next_delay(&settings, 0, None),
+            S(300),
+            "Better Auth sends no max-age: 5 min"
+        );
+        assert_eq!(next_delay(&settings, 0, Some(S(600))), S(600));
+        assert_eq!(
+            next_delay(&settings, 0, Some(S(0))),
+            S(30),
+            "no-store cannot make us hammer"
+        );
+        assert_eq!(
+            next_delay(&settings, 0, Some(S(86_400))),
+            S(3600),
+            "a day is capped at an hour"
+        );
+    }
+
+    #[test]
+    fn failures_back_off_from_the_cooldown_to_a_minute() {
+        let settings = FetchSettings::default();
+        let delays: Vec<u64> = (1..=6)
+            .map(|f| next_delay(&settings, f, None).as_secs())
+            .collect();
+        assert_eq!(delays, [10, 20, 40, 60, 60, 60]);
+        let zero = FetchSettings {
+            refresh_cooldown: Duration::ZERO,
+            ..settings
+        };
+        assert_eq!(next_delay(&zero, 3, None), MIN_RETRY, "never a busy loop");
     }
 }
