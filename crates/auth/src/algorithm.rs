@@ -112,24 +112,21 @@ impl Algorithm {
     /// The aws-lc-rs verification parameters; `None` for HMAC.
     ///
     /// ECDSA uses the `FIXED` (r‖s) encoding that JWS mandates, not ASN.1 DER.
-    /// RSA keys below 2048 bits are refused by the parameter choice itself.
     pub(crate) fn verification(self) -> Option<&'static dyn VerificationAlgorithm> {
+        if let Some(rsa) = self.rsa_parameters() {
+            return Some(rsa);
+        }
         Some(match self {
             Algorithm::EdDSA => &signature::ED25519,
             Algorithm::ES256 => &signature::ECDSA_P256_SHA256_FIXED,
             Algorithm::ES384 => &signature::ECDSA_P384_SHA384_FIXED,
             Algorithm::ES512 => &signature::ECDSA_P521_SHA512_FIXED,
-            Algorithm::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
-            Algorithm::RS384 => &signature::RSA_PKCS1_2048_8192_SHA384,
-            Algorithm::RS512 => &signature::RSA_PKCS1_2048_8192_SHA512,
-            Algorithm::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
-            Algorithm::PS384 => &signature::RSA_PSS_2048_8192_SHA384,
-            Algorithm::PS512 => &signature::RSA_PSS_2048_8192_SHA512,
-            Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => return None,
+            _ => return None,
         })
     }
 
     /// RSA parameters (the RSA key is built from its components, not bytes).
+    /// Keys under 2048 bits are refused by the parameter choice itself.
     pub(crate) fn rsa_parameters(self) -> Option<&'static signature::RsaParameters> {
         Some(match self {
             Algorithm::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,

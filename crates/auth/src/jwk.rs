@@ -314,6 +314,17 @@ fn describe_rejected(rejected: &[RejectedKey]) -> String {
 
 impl JwkSet {
     /// Parses a JWKS document (`{"keys":[…]}`); an error unless at least one key is usable.
+    ///
+    /// ```
+    /// use backend_api_auth::{JwkSet, JwkSetError};
+    /// let doc = br#"{"keys":[
+    ///   {"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"a"},
+    ///   {"kty":"RSA","use":"enc","n":"AQAB","e":"AQAB","kid":"b"}]}"#;
+    /// let set = JwkSet::from_json(doc).unwrap();
+    /// assert_eq!(set.key_ids(), ["a"]);
+    /// assert_eq!(set.rejected()[0].kid.as_deref(), Some("b"));
+    /// assert!(matches!(JwkSet::from_json(br#"{"keys":[]}"#), Err(JwkSetError::NoUsableKey(_))));
+    /// ```
     pub fn from_json(bytes: &[u8]) -> Result<JwkSet, JwkSetError> {
         let doc = crate::json::parse(bytes).map_err(|e| JwkSetError::NotJson(e.to_string()))?;
         let entries = doc

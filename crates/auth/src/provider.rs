@@ -72,6 +72,13 @@ impl ProviderConfig {
 
     /// Better Auth defaults (SPEC §3): keys from `<base>/api/auth/jwks`,
     /// issuer = origin of `base`, audience = issuer.
+    ///
+    /// ```
+    /// use backend_api_auth::ProviderConfig;
+    /// let p = ProviderConfig::better_auth(&"http://frontend:3000".parse().unwrap());
+    /// assert_eq!(p.issuer, "http://frontend:3000");
+    /// assert_eq!(p.jwks_url().unwrap().as_str(), "http://frontend:3000/api/auth/jwks");
+    /// ```
     pub fn better_auth(base_url: &Url) -> ProviderConfig {
         let mut jwks = base_url.clone();
         let path = format!("{}/api/auth/jwks", base_url.path().trim_end_matches('/'));
