@@ -199,11 +199,13 @@ def misspelled_or_mistyped_values_are_refused_with_a_clear_message():
 
 @check
 def names_and_labels_match_the_seed_commands():
-    """`kubectl get pods -l app.kubernetes.io/name=backend-api`, `svc/backend-api`, `deployment backend-api`."""
+    """`kubectl get pods -l app.kubernetes.io/name=backend-api` (and the seed's `-l app=backend-api`),
+    `svc/backend-api`, `deployment backend-api`."""
     for name, docs in RENDERED.items():
         deployment, service = find(docs, "Deployment", "backend-api"), find(docs, "Service", "backend-api")
         pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
         expect(pod_labels.get("app.kubernetes.io/name") == "backend-api", f"{name}: pod label name")
+        expect(pod_labels.get("app") == "backend-api", f"{name}: seed 000's `kubectl logs -l app=backend-api` finds nothing")
         selector = service["spec"]["selector"]
         expect(all(pod_labels.get(k) == v for k, v in selector.items()), f"{name}: Service selects no pod")
         expect(deployment["spec"]["selector"]["matchLabels"].items() <= pod_labels.items(), f"{name}: selector")
