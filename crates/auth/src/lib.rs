@@ -25,6 +25,7 @@
 //! - `verifier` — the decision pipeline; `explain` — the same decision step by step.
 //! - `error` — reason codes, [`AuthError`], [`InitError`]; `status` — key-set health.
 //! - `clock`, `secret`, `dev_key` — time source, HMAC secret, development key.
+//! - `observe` — metric names and descriptions.
 #![warn(missing_docs)]
 
 mod algorithm;
@@ -38,6 +39,7 @@ mod json;
 mod jwk;
 mod jwks;
 mod jws;
+mod observe;
 mod provider;
 mod secret;
 mod status;
@@ -50,6 +52,10 @@ pub use dev_key::{DevKeyError, DevelopmentKey};
 pub use error::{AuthError, InitError, Reason};
 pub use explain::{Explanation, Step, StepOutcome};
 pub use jwk::{Jwk, JwkSet, JwkSetError, RejectedKey};
+pub use observe::{
+    AUTH_FAILURES, AUTH_SUCCESS, JWKS_FETCHES, JWKS_KEY_SET_AGE, JWKS_KEYS, TOKEN_CACHE_HITS,
+    TOKEN_CACHE_MISSES, describe_metrics,
+};
 pub use provider::{DEFAULT_LEEWAY, KeySource, ProviderConfig};
 pub use secret::HmacSecret;
 pub use status::{KeySetState, ProviderStatus};

@@ -18,6 +18,7 @@ use crate::jwk::{Jwk, JwkSet, KeyCheck};
 pub use crate::jwks::FetchSettings;
 use crate::jwks::{Fetcher, KeyCache, cache::Trigger};
 use crate::jws::Compact;
+use crate::observe;
 use crate::provider::ProviderConfig;
 use crate::status::ProviderStatus;
 use crate::token_cache::{Entry, TokenCache};
@@ -186,10 +187,10 @@ impl Verifier {
     pub async fn verify(&self, token: &str) -> Result<VerifiedToken, AuthError> {
         let result = self.decide(token, &mut Trace::default(), true).await;
         match &result {
-            Ok(t) => metrics::counter!("auth_success_total", "provider" => t.provider.to_string())
+            Ok(t) => metrics::counter!(observe::AUTH_SUCCESS, "provider" => t.provider.to_string())
                 .increment(1),
             Err(e) => metrics::counter!(
-                "auth_failures_total",
+                observe::AUTH_FAILURES,
                 "reason" => e.reason().code(),
                 "provider" => e.provider().unwrap_or("unknown").to_owned()
             )
@@ -275,12 +276,12 @@ impl Verifier {
         if use_cache {
             if let Some(entry) = inner.tokens.get(&digest) {
                 if let Some(hit) = self.still_valid(&entry) {
-                    metrics::counter!("token_cache_hits_total").increment(1);
+                    metrics::counter!(observe::TOKEN_CACHE_HITS).increment(1);
                     return Ok(hit);
                 }
                 inner.tokens.remove(&digest);
             }
-            metrics::counter!("token_cache_misses_total").increment(1);
+            metrics::counter!(observe::TOKEN_CACHE_MISSES).increment(1);
         }
 
         let compact = Compact::parse(token).map_err(|e| {

@@ -19,6 +19,7 @@ use super::{FetchSettings, Fetcher};
 use crate::clock::Clock;
 use crate::discovery;
 use crate::jwk::JwkSet;
+use crate::observe;
 use crate::provider::{KeySource, ProviderConfig};
 use crate::status::{KeySetState, ProviderStatus};
 
@@ -215,7 +216,7 @@ impl KeyCache {
         // count also sees the new keys.
         self.attempts.fetch_add(1, Ordering::Release);
         let label = if outcome.is_ok() { "ok" } else { "error" };
-        metrics::counter!("jwks_fetches_total", "provider" => self.provider.to_string(), "outcome" => label).increment(1);
+        metrics::counter!(observe::JWKS_FETCHES, "provider" => self.provider.to_string(), "outcome" => label).increment(1);
         self.publish_gauges();
         outcome
     }
@@ -290,9 +291,9 @@ impl KeyCache {
         let state = self.read();
         let provider = self.provider.to_string();
         let count = state.keys.as_ref().map_or(0, |k| k.len());
-        metrics::gauge!("jwks_keys", "provider" => provider.clone()).set(count as f64);
+        metrics::gauge!(observe::JWKS_KEYS, "provider" => provider.clone()).set(count as f64);
         if let Some(age) = self.age(&state) {
-            metrics::gauge!("jwks_key_set_age_seconds", "provider" => provider)
+            metrics::gauge!(observe::JWKS_KEY_SET_AGE, "provider" => provider)
                 .set(age.as_secs_f64());
         }
     }

@@ -222,3 +222,28 @@ async fn pending_status_before_start_and_no_network_in_new() {
     assert_eq!((status.state, status.fetches), (KeySetState::Pending, 0));
     assert_eq!(status.jwks_url.as_deref(), Some("http://127.0.0.1:9/jwks"));
 }
+
+#[tokio::test]
+async fn better_auth_defaults_work_against_a_real_jwks_endpoint() {
+    let key = TestKey::generate("EdDSA");
+    let server = test_support::JwksServer::start(test_support::jwks(&[&key])).await;
+    let base = Url::parse(&server.base_url()).expect("url");
+    let verifier = helpers::verifier(vec![ProviderConfig::better_auth(&base)], helpers::clock());
+    verifier.start();
+    helpers::wait_for_state(&verifier, KeySetState::Fresh).await;
+    assert_eq!(
+        verifier.status()[0].jwks_url,
+        Some(format!("{}/api/auth/jwks", server.base_url()))
+    );
+    // Better Auth's JWT plugin: iss and aud are its base URL, sub and id are the user id.
+    let now = test_support::now();
+    let token = key.sign(&json!({
+        "iss": server.base_url(), "aud": server.base_url(), "sub": "ba-user", "id": "ba-user",
+        "email": "a@example.com", "iat": now, "exp": now + 900,
+    }));
+    let accepted = verifier.verify(&token).await.expect("Better Auth token");
+    assert_eq!(
+        (accepted.user_id.as_str(), &*accepted.provider),
+        ("ba-user", "better-auth")
+    );
+}
