@@ -120,8 +120,15 @@ pub(crate) fn max_age(value: &str) -> Option<Duration> {
 fn describe_transport(url: &Url, error: &reqwest::Error, settings: &FetchSettings) -> String {
     let host = url.host_str().unwrap_or("?");
     if error.is_timeout() {
+        // A stalled DNS lookup also ends here, so name the internal_url fix for hostnames.
+        let dns_note = match url.host() {
+            Some(url::Host::Domain(_)) => format!(
+                "; if {host} is the public hostname of the identity provider, set internal_url to its in-cluster address"
+            ),
+            _ => String::new(),
+        };
         return format!(
-            "GET {url} timed out (connect limit {:?}, total limit {:?}); the identity provider is slow or unreachable from here",
+            "GET {url} timed out (connect limit {:?}, total limit {:?}); the identity provider is slow or unreachable from here{dns_note}",
             settings.connect_timeout, settings.total_timeout
         );
     }
