@@ -24,16 +24,24 @@ pub(crate) struct Entry {
 
 pub(crate) type Digest32 = [u8; 32];
 
+/// Independent shards, picked by the first digest byte, so concurrent
+/// requests rarely wait on the same lock.
+const SHARDS: usize = 16;
+
+type Shard = Mutex<HashMap<Digest32, Arc<Entry>>>;
+
 pub(crate) struct TokenCache {
-    capacity: usize,
-    map: Mutex<HashMap<Digest32, Arc<Entry>>>,
+    /// Entries per shard: the whole cache holds at most the configured
+    /// capacity rounded up to a multiple of `SHARDS`.
+    per_shard: usize,
+    shards: Vec<Shard>,
 }
 
 impl TokenCache {
     pub(crate) fn new(capacity: usize) -> Self {
         TokenCache {
-            capacity,
-            map: Mutex::new(HashMap::new()),
+            per_shard: capacity.div_ceil(SHARDS),
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
         }
     }
 
@@ -41,32 +49,34 @@ impl TokenCache {
         Sha256::digest(token.as_bytes()).into()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Digest32, Arc<Entry>>> {
-        self.map.lock().unwrap_or_else(|p| p.into_inner())
+    fn shard(&self, digest: &Digest32) -> std::sync::MutexGuard<'_, HashMap<Digest32, Arc<Entry>>> {
+        self.shards[usize::from(digest[0]) % SHARDS]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     pub(crate) fn get(&self, digest: &Digest32) -> Option<Arc<Entry>> {
-        if self.capacity == 0 {
+        if self.per_shard == 0 {
             return None;
         }
-        self.lock().get(digest).cloned()
+        self.shard(digest).get(digest).cloned()
     }
 
     pub(crate) fn remove(&self, digest: &Digest32) {
-        self.lock().remove(digest);
+        self.shard(digest).remove(digest);
     }
 
-    /// Inserts; when full, drops expired entries first, then an arbitrary
-    /// eighth of the rest (HashMap order), so the bound holds under any load.
+    /// Inserts; when the shard is full, drops its expired entries first, then
+    /// an arbitrary eighth of the rest (HashMap order), so the bound holds under any load.
     pub(crate) fn insert(&self, digest: Digest32, entry: Entry, now: i64) {
-        if self.capacity == 0 {
+        if self.per_shard == 0 {
             return;
         }
-        let mut map = self.lock();
-        if map.len() >= self.capacity && !map.contains_key(&digest) {
+        let mut map = self.shard(&digest);
+        if map.len() >= self.per_shard && !map.contains_key(&digest) {
             map.retain(|_, e| e.valid_until >= now);
-            if map.len() >= self.capacity {
-                let drop_count = (self.capacity / 8).max(1);
+            if map.len() >= self.per_shard {
+                let drop_count = (self.per_shard / 8).max(1);
                 let victims: Vec<Digest32> = map.keys().take(drop_count).copied().collect();
                 for k in victims {
                     map.remove(&k);
@@ -78,7 +88,10 @@ impl TokenCache {
 
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.lock().len()
+        self.shards
+            .iter()
+            .map(|s| s.lock().map_or(0, |m| m.len()))
+            .sum()
     }
 }
 
@@ -110,15 +123,28 @@ mod tests {
         }
     }
 
+    /// Tokens whose digests land in the same shard.
+    fn same_shard(n: usize) -> Vec<String> {
+        let shard_of = |t: &str| usize::from(TokenCache::digest(t)[0]) % SHARDS;
+        let first = shard_of("t0");
+        (0..)
+            .map(|i| format!("t{i}"))
+            .filter(|t| shard_of(t) == first)
+            .take(n)
+            .collect()
+    }
+
     #[test]
     fn expired_entries_are_evicted_first() {
-        let cache = TokenCache::new(2);
-        cache.insert(TokenCache::digest("old"), entry(5), 0);
-        cache.insert(TokenCache::digest("live"), entry(100), 0);
-        cache.insert(TokenCache::digest("new"), entry(100), 50);
-        assert!(cache.get(&TokenCache::digest("old")).is_none());
-        assert!(cache.get(&TokenCache::digest("live")).is_some());
-        assert!(cache.get(&TokenCache::digest("new")).is_some());
+        let cache = TokenCache::new(2 * SHARDS);
+        let tokens = same_shard(3);
+        let d = |i: usize| TokenCache::digest(&tokens[i]);
+        cache.insert(d(0), entry(5), 0);
+        cache.insert(d(1), entry(100), 0);
+        cache.insert(d(2), entry(100), 50);
+        assert!(cache.get(&d(0)).is_none(), "the expired entry made room");
+        assert!(cache.get(&d(1)).is_some());
+        assert!(cache.get(&d(2)).is_some());
     }
 
     #[test]
