@@ -189,7 +189,7 @@ async fn a_busy_pool_sheds_requests_without_flipping_readiness() {
     let app = TestApp::builder(Backend::Sqlite)
         .config(|config| {
             config.database.max_connections = 1;
-            config.database.acquire_timeout = std::time::Duration::from_millis(300);
+            config.database.acquire_timeout = std::time::Duration::from_secs(1);
         })
         .spawn()
         .await;

@@ -55,7 +55,7 @@ async fn wait_until_listener_closed(app: &TestApp) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_flight_requests_finish_after_shutdown_begins() {
     let mut app = TestApp::builder(Backend::Sqlite)
-        .config(|config| config.http.shutdown_delay = Duration::from_millis(300))
+        .config(|config| config.http.shutdown_delay = Duration::from_secs(2))
         .spawn()
         .await;
     let mut in_flight = Vec::new();
