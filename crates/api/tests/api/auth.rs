@@ -91,9 +91,10 @@ async fn refused_tokens_name_their_reason_in_body_and_challenge() {
 #[tokio::test]
 async fn a_token_expires_when_the_clock_passes_exp_and_leeway() {
     let app = TestApp::spawn(Backend::Sqlite).await;
+    let exp = now() + 60;
     let token = app
         .key
-        .sign(&json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "alice", "exp": now() + 60}));
+        .sign(&json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "alice", "exp": exp}));
     let ok = app
         .client
         .get(app.url("/api/alice/tasks"))
@@ -102,7 +103,21 @@ async fn a_token_expires_when_the_clock_passes_exp_and_leeway() {
         .await
         .expect("sent");
     assert_eq!(ok.status(), StatusCode::OK);
-    app.clock.advance(Duration::from_secs(60 + 31));
+    let at = |unix: i64| {
+        std::time::UNIX_EPOCH + Duration::from_secs(u64::try_from(unix).expect("after 1970"))
+    };
+    // Within the 30 s leeway: still accepted.
+    app.clock.set(at(exp + 29));
+    let within = app
+        .client
+        .get(app.url("/api/alice/tasks"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(within.status(), StatusCode::OK);
+    // Just past it.
+    app.clock.set(at(exp + 31));
     let expired = app
         .client
         .get(app.url("/api/alice/tasks"))
