@@ -22,6 +22,7 @@
 //! - `discovery` — OpenID discovery and the `internal_url` back-channel rewrite.
 //! - `jwks/` — bounded HTTP fetch and the per-provider key cache (refresh, single-flight, stale-if-error).
 //! - `token_cache` — bounded verified-token cache.
+//! - `routing` — `iss` → provider and header `alg` policy; `key_lookup` — kid → key, refresh on a miss.
 //! - `verifier` — the decision pipeline; `explain` — the same decision step by step.
 //! - `error` — reason codes, [`AuthError`], [`InitError`]; `status` — key-set health.
 //! - `clock`, `secret`, `dev_key` — time source, HMAC secret, development key.
@@ -39,8 +40,10 @@ mod json;
 mod jwk;
 mod jwks;
 mod jws;
+mod key_lookup;
 mod observe;
 mod provider;
+mod routing;
 mod secret;
 mod status;
 mod token_cache;

@@ -14,7 +14,7 @@ use crate::claims;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{AuthError, InitError, Reason};
 use crate::explain::{Explanation, StepOutcome, Trace};
-use crate::jwk::{Jwk, JwkSet, KeyCheck};
+use crate::jwk::KeyCheck;
 pub use crate::jwks::FetchSettings;
 use crate::jwks::{Fetcher, KeyCache, cache::Trigger};
 use crate::jws::Compact;
@@ -22,6 +22,7 @@ use crate::observe;
 use crate::provider::ProviderConfig;
 use crate::status::ProviderStatus;
 use crate::token_cache::{Entry, TokenCache};
+use crate::{key_lookup, routing};
 
 /// Everything the verifier needs; build it directly (no environment reading here).
 #[derive(Debug, Clone)]
@@ -98,10 +99,6 @@ struct Inner {
 #[derive(Clone)]
 pub struct Verifier {
     inner: Arc<Inner>,
-}
-
-fn truncated(s: &str, max: usize) -> String {
-    s.chars().take(max).collect()
 }
 
 impl Verifier {
@@ -301,7 +298,7 @@ impl Verifier {
             "three base64url parts, JSON header and payload".into()
         });
 
-        let alg = parse_alg(compact.alg()).map_err(|e| trace.fail("algorithm", e))?;
+        let alg = routing::algorithm(compact.alg()).map_err(|e| trace.fail("algorithm", e))?;
         let index = self
             .route(&compact.claims)
             .map_err(|e| trace.fail("issuer", e))?;
@@ -338,10 +335,16 @@ impl Verifier {
             trace.pass("key", || "shared secret of the provider".into());
             None
         } else {
-            let key = self
-                .key_for(provider, alg, compact.kid())
-                .await
-                .map_err(|e| trace.fail("key", with_provider(e)))?;
+            let retry_after = inner.retry_after;
+            let key = key_lookup::find(
+                &provider.keys,
+                &provider.name,
+                alg,
+                compact.kid(),
+                retry_after,
+            )
+            .await
+            .map_err(|e| trace.fail("key", with_provider(e)))?;
             trace.pass("key", || {
                 format!(
                     "kid {:?} ({} key)",
@@ -426,167 +429,11 @@ impl Verifier {
     }
 
     fn route(&self, claims: &Map<String, Value>) -> Result<usize, AuthError> {
-        let iss = match claims.get("iss") {
-            Some(Value::String(s)) => s,
-            Some(_) => {
-                return Err(AuthError::new(
-                    Reason::TokenMalformed,
-                    "the iss claim has the wrong type",
-                ));
-            }
-            None => {
-                return Err(
-                    AuthError::new(Reason::IssuerUnknown, "the token has no iss claim")
-                        .with_hint("the identity provider must put its issuer URL in iss"),
-                );
-            }
-        };
-        if let Some(&i) = self.inner.by_issuer.get(iss.as_str()) {
-            return Ok(i);
-        }
-        let shown = truncated(iss, 200);
-        let hint = match self.inner.providers.as_slice() {
-            [] => "no identity provider is configured".to_owned(),
-            [only] => {
-                let setting = only
-                    .config
-                    .issuer_setting
-                    .clone()
-                    .unwrap_or_else(|| format!("issuer of provider {:?}", only.config.name));
-                let slash =
-                    if only.config.issuer.trim_end_matches('/') == shown.trim_end_matches('/') {
-                        " (they differ only by a trailing slash)"
-                    } else {
-                        ""
-                    };
-                format!(
-                    "token iss is {shown} but the configured issuer is {}{slash}: set {setting}={shown} if that issuer is trusted",
-                    only.config.issuer
-                )
-            }
-            many => format!(
-                "token iss is {shown}; configured issuers: {}; add a provider for it or correct an issuer setting",
-                many.iter()
-                    .map(|p| format!(
-                        "{} ({}{})",
-                        p.config.issuer,
-                        p.config.name,
-                        p.config
-                            .issuer_setting
-                            .as_deref()
-                            .map(|s| format!(", set by {s}"))
-                            .unwrap_or_default()
-                    ))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
-        Err(AuthError::new(
-            Reason::IssuerUnknown,
-            format!("the token's issuer {shown:?} is not trusted here"),
-        )
-        .with_hint(hint))
-    }
-
-    /// Finds the key for `kid`, refreshing the key set (single-flight,
-    /// cool-down) when it is not there or no keys are loaded.
-    async fn key_for(
-        &self,
-        provider: &Provider,
-        alg: Algorithm,
-        kid: Option<&str>,
-    ) -> Result<Arc<Jwk>, AuthError> {
-        let cache = &provider.keys;
-        let mut refreshed = false;
-        loop {
-            let seen = cache.attempts();
-            let keys = cache.keys();
-            if let Some(set) = &keys
-                && let Some(key) = select(set, alg, kid)?
-            {
-                return Ok(key);
-            }
-            if refreshed || !cache.is_remote() {
-                return Err(self.missing_key(provider, keys.as_deref(), kid));
-            }
-            let _ = cache.refresh(Trigger::Demand, seen).await;
-            refreshed = true;
-        }
-    }
-
-    fn missing_key(
-        &self,
-        provider: &Provider,
-        keys: Option<&JwkSet>,
-        kid: Option<&str>,
-    ) -> AuthError {
-        let Some(keys) = keys else {
-            let hint = provider
-                .keys
-                .last_error()
-                .unwrap_or_else(|| "the first key-set fetch has not finished yet".to_owned());
-            return AuthError::new(
-                Reason::KeysUnavailable,
-                "the signing keys of this token's issuer are unavailable; try again shortly",
-            )
-            .with_hint(hint)
-            .with_retry_after(self.inner.retry_after);
-        };
-        let shown = kid.map_or_else(
-            || "(none)".to_owned(),
-            |k| format!("{:?}", truncated(k, 64)),
-        );
-        AuthError::new(Reason::UnknownKid, format!("no signing key with kid {shown} is known for this issuer")).with_hint(format!(
-            "the key set of provider {:?} has kids {:?}; a new key appears after the next refresh (at most one per cool-down); a token from another environment or provider looks like this too",
-            provider.config.name,
-            keys.key_ids()
-        ))
-    }
-}
-
-/// `alg` from the header: `none` in any case and unknown names are refused.
-fn parse_alg(name: &str) -> Result<Algorithm, AuthError> {
-    if name.eq_ignore_ascii_case("none") {
-        return Err(AuthError::new(
-            Reason::AlgNotAllowed,
-            "unsigned tokens (alg none) are never accepted",
-        ));
-    }
-    name.parse::<Algorithm>().map_err(|_| {
-        AuthError::new(
-            Reason::AlgNotAllowed,
-            format!("alg {:?} is not supported", truncated(name, 20)),
-        )
-    })
-}
-
-/// The key with this kid that can verify `alg`. `Ok(None)`: no such kid (refresh
-/// may help). A kid whose key does not fit `alg` is refused, never "fixed".
-fn select(set: &JwkSet, alg: Algorithm, kid: Option<&str>) -> Result<Option<Arc<Jwk>>, AuthError> {
-    let mut candidates: Vec<&Arc<Jwk>> = set.with_kid(kid).collect();
-    if candidates.is_empty() && kid.is_none() && set.len() == 1 {
-        candidates = set.keys().iter().collect();
-    }
-    if candidates.is_empty() {
-        return Ok(None);
-    }
-    match candidates.iter().find(|k| k.algorithms().any(|a| a == alg)) {
-        Some(key) => Ok(Some(Arc::clone(key))),
-        None => {
-            let key = candidates[0];
-            Err(AuthError::new(
-                Reason::AlgNotAllowed,
-                format!("the key for this kid cannot verify {alg}"),
-            )
-            .with_hint(format!(
-                "kid {:?} is a {} key for {}; the token's alg does not match the key",
-                key.kid().unwrap_or("(none)"),
-                key.key_type(),
-                key.algorithms()
-                    .map(|a| a.as_str())
-                    .collect::<Vec<_>>()
-                    .join("/")
-            )))
-        }
+        let iss = routing::issuer(claims)?;
+        self.inner.by_issuer.get(iss).copied().ok_or_else(|| {
+            let configured: Vec<&ProviderConfig> =
+                self.inner.providers.iter().map(|p| &p.config).collect();
+            routing::unknown_issuer(iss, &configured)
+        })
     }
 }
