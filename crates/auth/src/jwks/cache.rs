@@ -107,11 +107,7 @@ impl KeyCache {
                 state.keys = Some(Arc::new(set.clone()));
                 Origin::Static
             }
-            KeySource::JwksUrl(url) => Origin::Url(discovery::rewrite(
-                url,
-                &config.issuer,
-                config.internal_url.as_ref(),
-            )),
+            KeySource::JwksUrl(url) => Origin::Url(config.back_channel(url)),
             KeySource::Discovery => Origin::Discovery {
                 issuer: config.issuer.clone(),
                 internal: config.internal_url.clone(),
