@@ -90,7 +90,11 @@ async fn refused_tokens_name_their_reason_in_body_and_challenge() {
 
 #[tokio::test]
 async fn a_token_expires_when_the_clock_passes_exp_and_leeway() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+    let app = TestApp::builder(Backend::Sqlite)
+        .manual_clock()
+        .spawn()
+        .await;
+    let clock = app.clock.clone().expect("manual clock");
     let exp = now() + 60;
     let token = app
         .key
@@ -107,7 +111,7 @@ async fn a_token_expires_when_the_clock_passes_exp_and_leeway() {
         std::time::UNIX_EPOCH + Duration::from_secs(u64::try_from(unix).expect("after 1970"))
     };
     // Within the 30 s leeway: still accepted.
-    app.clock.set(at(exp + 29));
+    clock.set(at(exp + 29));
     let within = app
         .client
         .get(app.url("/api/alice/tasks"))
@@ -117,7 +121,7 @@ async fn a_token_expires_when_the_clock_passes_exp_and_leeway() {
         .expect("sent");
     assert_eq!(within.status(), StatusCode::OK);
     // Just past it.
-    app.clock.set(at(exp + 31));
+    clock.set(at(exp + 31));
     let expired = app
         .client
         .get(app.url("/api/alice/tasks"))

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use backend_api::config::{DatabaseKind, LogConfig, LogFormat};
 use backend_api::{App, AppState, Config};
-use backend_api_auth::{KeySource, ManualClock, ProviderConfig};
+use backend_api_auth::{Clock, KeySource, ManualClock, ProviderConfig, SystemClock};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -214,6 +214,7 @@ pub struct TestAppBuilder {
     backend: Backend,
     database: Option<TestDatabase>,
     wait_ready: bool,
+    manual_clock: bool,
     configure: Vec<ConfigChange>,
 }
 
@@ -227,6 +228,12 @@ impl TestAppBuilder {
     /// Uses this database instead of a fresh one.
     pub fn database(mut self, database: TestDatabase) -> Self {
         self.database = Some(database);
+        self
+    }
+
+    /// Gives the verifier a clock the test sets (`TestApp::clock`).
+    pub fn manual_clock(mut self) -> Self {
+        self.manual_clock = true;
         self
     }
 
@@ -253,8 +260,16 @@ impl TestAppBuilder {
         for change in self.configure {
             change(&mut config);
         }
-        let clock = Arc::new(ManualClock::new(SystemTime::now()));
-        let app = App::build_with_clock(config, clock.clone())
+        // A frozen clock only where a test moves it: tokens minted later with `iat = now`
+        // would otherwise drift ahead of it.
+        let clock = self
+            .manual_clock
+            .then(|| Arc::new(ManualClock::new(SystemTime::now())));
+        let verifier_clock: Arc<dyn Clock> = match &clock {
+            Some(clock) => clock.clone(),
+            None => Arc::new(SystemClock),
+        };
+        let app = App::build_with_clock(config, verifier_clock)
             .await
             .expect("app builds");
         let address = format!("http://{}", app.local_addr());
@@ -289,8 +304,9 @@ pub struct TestApp {
     /// The identity provider's signing key (published by `jwks`).
     pub key: TestKey,
     pub jwks: JwksServer,
-    /// The verifier's clock: advance it instead of sleeping.
-    pub clock: Arc<ManualClock>,
+    /// The verifier's clock, when built with [`TestAppBuilder::manual_clock`]: set it instead
+    /// of sleeping.
+    pub clock: Option<Arc<ManualClock>>,
     pub state: AppState,
     pub database: TestDatabase,
     shutdown: Option<oneshot::Sender<()>>,
@@ -303,6 +319,7 @@ impl TestApp {
             backend,
             database: None,
             wait_ready: true,
+            manual_clock: false,
             configure: Vec::new(),
         }
     }
