@@ -78,6 +78,7 @@ def main() -> None:
         _run_load(servers, files, args, results)
         for name, server in servers.items():
             results["memory_mib"][name]["peak"] = server.memory_kib()[1] / 1024
+        results["token_cache"] = _token_cache_rate(servers["backend-api"].port, files["pool"], args)
         if cpu_profile.available():
             results["profile"] = {
                 label: cpu_profile.cpu_shares(servers["backend-api"].proc.pid, servers["backend-api"].port, route, tokens, LOAD_CPU)
@@ -238,6 +239,26 @@ def _run_load(servers: dict[str, Server], files: dict[str, str], args: argparse.
         }
 
 
+def _token_cache_rate(port: int, pool: str, args: argparse.Namespace) -> dict[str, float]:
+    """Token-cache hits and misses during one more run of the 10k-token scenario."""
+    before = _token_cache_counters(port)
+    load.wrk(port, f"/api/{USER}/tasks", pool, args.seconds, args.connections, LOAD_CPU)
+    after = _token_cache_counters(port)
+    return {kind: after[kind] - before[kind] for kind in after}
+
+
+def _token_cache_counters(port: int) -> dict[str, float]:
+    """The verifier's token-cache hits and misses so far, from /metrics."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
+        text = resp.read().decode()
+    counters = {"hits": 0.0, "misses": 0.0}
+    for line in text.splitlines():
+        for kind in counters:
+            if line.startswith(f"token_cache_{kind}_total"):
+                counters[kind] += float(line.rsplit(" ", 1)[1])
+    return counters
+
+
 def _jwks_stress(servers: dict[str, Server], jwks: JwksServer, k1: SigningKey) -> dict:
     """Rotation storm and random unknown kids, counted at the JWKS server."""
     k2 = SigningKey("bench-k2-rotated")
@@ -321,6 +342,10 @@ def _report(results: dict, has_auth_off: bool) -> str:
                   "|---|" + "---:|" * len(names)]
         for label, shares in results["profile"].items():
             lines.append(f"| {label} | " + " | ".join(f"{shares[n]:.1f}" for n in names) + " |")
+    cache = results.get("token_cache")
+    if cache and cache["hits"] + cache["misses"]:
+        lines += ["", f"backend-api token cache during one more 10k-token run: {cache['hits']:.0f} hits, {cache['misses']:.0f} misses "
+                      f"({100 * cache['misses'] / (cache['hits'] + cache['misses']):.1f} % misses)."]
     lines += ["", "| JWKS stress | requests | seconds | JWKS fetches | outcomes |", "|---|---:|---:|---:|---|"]
     for name, s in results["jwks"].items():
         for kind in ("storm", "random_kids"):
