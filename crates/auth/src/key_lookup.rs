@@ -19,10 +19,10 @@ pub(crate) async fn find(
     kid: Option<&str>,
     retry_after: Duration,
 ) -> Result<Arc<Jwk>, AuthError> {
-    let mut refreshed = false;
+    let (mut refreshed, mut waited) = (false, false);
     loop {
         // Read the fetch count before the keys: see the KeyCache docs.
-        let seen = cache.attempts();
+        let seen = cache.started();
         let keys = cache.keys();
         if let Some(set) = &keys
             && let Some(key) = select(set, alg, kid)?
@@ -34,6 +34,10 @@ pub(crate) async fn find(
                 Some(set) => unknown_kid(&set, provider, kid),
                 None => unavailable(cache, retry_after),
             });
+        }
+        if !waited && cache.wait_for_fetch_in_flight(seen).await {
+            waited = true;
+            continue;
         }
         let _ = cache.refresh(Trigger::Demand, seen).await;
         refreshed = true;

@@ -3,11 +3,14 @@
 //! with a cool-down, and stale-if-error up to `max_stale`.
 //!
 //! Concurrency design: readers take a cheap snapshot (`RwLock<Arc<JwkSet>>`);
-//! every fetch happens while holding `refresh_lock`, and `attempts` counts
-//! finished fetches. A caller remembers `attempts` *before* looking at the
-//! keys; if it has changed once it holds the lock, another caller already
-//! fetched on its behalf and it just looks again. That is why 1,000 concurrent
-//! requests for a new `kid` cause exactly one fetch.
+//! every fetch happens while holding `refresh_lock`, and `started` counts
+//! fetches begun. A caller remembers `started` *before* looking at the keys;
+//! if it has grown once the caller holds the lock, a fetch that began after
+//! the caller's look has finished on its behalf and it just looks again. That
+//! is why 1,000 concurrent requests for a new `kid` cause exactly one fetch.
+//! A fetch already in flight when the caller looked does not count: it may
+//! have asked the provider before the new key existed (a scheduled refresh
+//! racing a rotation), so the caller fetches again, cool-down permitting.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, Weak};
@@ -91,6 +94,9 @@ pub(crate) struct KeyCache {
     clock: Arc<dyn Clock>,
     state: RwLock<State>,
     refresh_lock: tokio::sync::Mutex<()>,
+    /// Fetches begun (single-flight bookkeeping).
+    started: AtomicU64,
+    /// Fetches finished (status: pending until the first one ends).
     attempts: AtomicU64,
 }
 
@@ -120,6 +126,7 @@ impl KeyCache {
             clock,
             state: RwLock::new(state),
             refresh_lock: tokio::sync::Mutex::new(()),
+            started: AtomicU64::new(0),
             attempts: AtomicU64::new(0),
         }
     }
@@ -128,9 +135,26 @@ impl KeyCache {
         !matches!(self.origin, Origin::Static)
     }
 
-    /// Number of finished fetches; read it *before* [`Self::keys`].
+    /// Number of fetches begun; read it *before* [`Self::keys`] and pass it to
+    /// [`Self::refresh`].
+    pub(crate) fn started(&self) -> u64 {
+        self.started.load(Ordering::Acquire)
+    }
+
+    /// Number of finished fetches.
     pub(crate) fn attempts(&self) -> u64 {
         self.attempts.load(Ordering::Acquire)
+    }
+
+    /// If a fetch was in flight when `seen` was read (its answer may predate a
+    /// key the caller needs, or may hold it), waits for it to finish and returns
+    /// true so the caller looks again before asking for a fetch of its own.
+    pub(crate) async fn wait_for_fetch_in_flight(&self, seen: u64) -> bool {
+        if seen == self.attempts() {
+            return false;
+        }
+        drop(self.refresh_lock.lock().await);
+        true
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
@@ -163,7 +187,8 @@ impl KeyCache {
         self.read().last_error.clone()
     }
 
-    /// Fetches now unless someone finished a fetch since `seen` or, for
+    /// Fetches now unless a fetch began after `seen` (a [`Self::started`]
+    /// reading) and has finished, or, for
     /// [`Trigger::Demand`], the cool-down has not elapsed. Returns whether this
     /// call fetched.
     pub(crate) async fn refresh(&self, trigger: Trigger, seen: u64) -> Result<bool, String> {
@@ -171,7 +196,7 @@ impl KeyCache {
             return Ok(false);
         }
         let _guard = self.refresh_lock.lock().await;
-        if trigger != Trigger::Forced && self.attempts() != seen {
+        if trigger != Trigger::Forced && self.started() != seen {
             return Ok(false);
         }
         let now = self.clock.now();
@@ -186,6 +211,7 @@ impl KeyCache {
             }
             state.last_demand = Some(now);
         }
+        self.started.fetch_add(1, Ordering::AcqRel);
         let result = self.fetch().await;
         let outcome = {
             let mut state = self.write();
@@ -257,7 +283,7 @@ impl KeyCache {
         tokio::spawn(async move {
             loop {
                 let Some(cache) = weak.upgrade() else { return };
-                let seen = cache.attempts();
+                let seen = cache.started();
                 let _ = cache.refresh(Trigger::Scheduled, seen).await;
                 let delay = cache.next_delay();
                 drop(cache);

@@ -34,6 +34,39 @@ async fn rotated_in_key_is_accepted_after_exactly_one_refresh() {
     );
 }
 
+/// A refresh already in flight when a new key appears asked before the key
+/// existed: the request carrying the new kid must not settle for its answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_kid_arriving_during_a_slow_refresh_is_fetched_again() {
+    let (old, new) = (TestKey::generate("EdDSA"), TestKey::generate("EdDSA"));
+    let setup = Setup::new(&[&old]).await;
+    setup
+        .server
+        .set_behaviour(Behaviour::Slow(Duration::from_millis(400)));
+    let in_flight = {
+        let verifier = setup.verifier.clone();
+        tokio::spawn(async move { verifier.refresh("idp").await })
+    };
+    while setup.server.jwks_requests() < 2 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // The provider rotates while its answer (without the new key) is on the way.
+    setup.server.set_jwks(jwks(&[&old, &new]));
+    setup.server.set_behaviour(Behaviour::Serve);
+    let ok = setup
+        .verifier
+        .verify(&new.sign(&setup.claims("during")))
+        .await
+        .expect("new kid accepted on first use");
+    assert_eq!(ok.user_id, "during");
+    in_flight.await.expect("join").expect("slow refresh ok");
+    assert_eq!(
+        setup.server.jwks_requests(),
+        3,
+        "start, slow refresh, one more"
+    );
+}
+
 #[tokio::test]
 async fn retired_key_is_refused_as_unknown_kid_even_for_a_cached_token() {
     let (kept, retired) = (TestKey::generate("EdDSA"), TestKey::generate("EdDSA"));
