@@ -7,17 +7,14 @@ use std::time::Duration;
 use backend_api::config::Environment;
 use backend_api_auth::DevelopmentKey;
 use backend_api_auth::KeySource;
-use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use reqwest::StatusCode;
+use serde_json::json;
 use test_support::{JwksServer, TestKey, claims, jwks, now};
 
-use crate::helpers::{AUDIENCE, Backend, ISSUER, TestApp, assert_problem};
+use crate::helpers::{AUDIENCE, Backend, ISSUER, TestApp, assert_problem, header};
 
 fn challenge(response: &reqwest::Response) -> String {
-    response.headers()["www-authenticate"]
-        .to_str()
-        .expect("ascii")
-        .to_owned()
+    header(response, "www-authenticate")
 }
 
 #[tokio::test]
@@ -69,13 +66,7 @@ async fn refused_tokens_name_their_reason_in_body_and_challenge() {
     ]
     .map(|(token, code)| (token.to_owned(), code));
     for (token, code) in cases {
-        let response = app
-            .client
-            .get(app.url("/api/alice/tasks"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("sent");
+        let response = app.get_with_token("/api/alice/tasks", &token).await;
         assert_eq!(
             challenge(&response),
             format!("Bearer error=\"invalid_token\", error_description=\"{code}\"")
@@ -99,36 +90,18 @@ async fn a_token_expires_when_the_clock_passes_exp_and_leeway() {
     let token = app
         .key
         .sign(&json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "alice", "exp": exp}));
-    let ok = app
-        .client
-        .get(app.url("/api/alice/tasks"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("sent");
+    let ok = app.get_with_token("/api/alice/tasks", &token).await;
     assert_eq!(ok.status(), StatusCode::OK);
     let at = |unix: i64| {
         std::time::UNIX_EPOCH + Duration::from_secs(u64::try_from(unix).expect("after 1970"))
     };
     // Within the 30 s leeway: still accepted.
     clock.set(at(exp + 29));
-    let within = app
-        .client
-        .get(app.url("/api/alice/tasks"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("sent");
+    let within = app.get_with_token("/api/alice/tasks", &token).await;
     assert_eq!(within.status(), StatusCode::OK);
     // Just past it.
     clock.set(at(exp + 31));
-    let expired = app
-        .client
-        .get(app.url("/api/alice/tasks"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("sent");
+    let expired = app.get_with_token("/api/alice/tasks", &token).await;
     assert_problem(expired, StatusCode::UNAUTHORIZED, "expired").await;
 }
 
@@ -144,16 +117,8 @@ async fn keys_unavailable_is_503_with_retry_after_and_ready_says_why() {
         })
         .spawn()
         .await;
-    let response = app
-        .as_user("alice", Method::GET, "/api/alice/tasks")
-        .send()
-        .await
-        .expect("sent");
-    let retry_after: u64 = response.headers()["retry-after"]
-        .to_str()
-        .expect("ascii")
-        .parse()
-        .expect("seconds");
+    let response = app.get_as("alice", "/api/alice/tasks").await;
+    let retry_after: u64 = header(&response, "retry-after").parse().expect("seconds");
     assert!(retry_after >= 1);
     assert!(response.headers().get("www-authenticate").is_none());
     assert_problem(
@@ -184,30 +149,12 @@ async fn development_key_mode_accepts_tokens_of_the_local_key_only() {
     let token = key.sign(&json!({
         "iss": DevelopmentKey::ISSUER, "aud": DevelopmentKey::AUDIENCE, "sub": "alice", "exp": now() + 600,
     }));
-    let response = app
-        .client
-        .get(app.url("/api/alice/tasks"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("sent");
+    let response = app.get_with_token("/api/alice/tasks", &token).await;
     assert_eq!(response.status(), StatusCode::OK);
     // The identity provider of the other tests is not trusted in this mode.
-    let foreign = app
-        .as_user("alice", Method::GET, "/api/alice/tasks")
-        .send()
-        .await
-        .expect("sent");
+    let foreign = app.get_as("alice", "/api/alice/tasks").await;
     assert_problem(foreign, StatusCode::UNAUTHORIZED, "issuer_unknown").await;
-    let ready: Value = app
-        .client
-        .get(app.url("/ready"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let ready = app.get_json("/ready").await;
     assert_eq!(
         ready["checks"]["provider:development"]["status"], "ok",
         "{ready}"
@@ -236,13 +183,7 @@ async fn a_rotated_signing_key_is_picked_up_without_a_restart() {
     let rotated = TestKey::generate("EdDSA");
     app.jwks.set_jwks(jwks(&[&app.key, &rotated]));
     let token = rotated.sign(&claims(ISSUER, AUDIENCE, "alice", now()));
-    let response = app
-        .client
-        .get(app.url("/api/alice/tasks"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("sent");
+    let response = app.get_with_token("/api/alice/tasks", &token).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(
         app.jwks.jwks_requests() >= 2,

@@ -2,10 +2,9 @@
 //! it, `/ready` and the task routes say why, and it recovers by itself. Also: replicas
 //! migrating the same database at once, and a saturated pool that must not flip readiness.
 
-use reqwest::{Method, StatusCode};
-use serde_json::Value;
+use reqwest::StatusCode;
 
-use crate::helpers::{Backend, TestApp, TestDatabase, admin_execute, assert_problem};
+use crate::helpers::{Backend, TestApp, TestDatabase, admin_execute, assert_database_unavailable};
 
 /// Makes the test database refuse its role and drops its open sessions.
 async fn refuse_logins(database: &TestDatabase) {
@@ -31,47 +30,19 @@ async fn service_starts_while_the_database_refuses_it_and_recovers_alone() {
         .spawn()
         .await;
 
-    let health = app
-        .client
-        .get(app.url("/health"))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(
-        health.status(),
-        StatusCode::OK,
-        "liveness must not depend on the database"
-    );
+    app.assert_live().await;
     let ready = app
-        .wait_for_ready(|status, body| {
-            status == StatusCode::SERVICE_UNAVAILABLE
-                && body["checks"]["database"]["reason"]
-                    .as_str()
-                    .is_some_and(|reason| reason.contains("not permitted to log in"))
-        })
+        .wait_for_database_reason("not permitted to log in")
         .await;
-    let reason = ready["checks"]["database"]["reason"]
-        .as_str()
-        .expect("reason");
-    assert!(reason.contains("not permitted to log in"), "{reason}");
     assert!(
         ready["reasons"][0]
             .as_str()
             .is_some_and(|r| r.starts_with("database: ")),
         "{ready}"
     );
-    let refused = app
-        .as_user("alice", Method::GET, "/api/alice/tasks")
-        .send()
-        .await
-        .expect("sent");
+    let refused = app.get_as("alice", "/api/alice/tasks").await;
     assert!(refused.headers().contains_key("retry-after"));
-    let problem = assert_problem(
-        refused,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "database_unavailable",
-    )
-    .await;
+    let problem = assert_database_unavailable(refused).await;
     assert!(
         problem["detail"]
             .as_str()
@@ -95,39 +66,14 @@ async fn an_outage_while_serving_is_reported_then_recovered() {
         .wait_for_ready(|status, _| status == StatusCode::SERVICE_UNAVAILABLE)
         .await;
     assert_eq!(ready["checks"]["database"]["status"], "fail", "{ready}");
-    let response = app
-        .as_user("alice", Method::GET, "/api/alice/tasks")
-        .send()
-        .await
-        .expect("sent");
-    assert_problem(
-        response,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "database_unavailable",
-    )
-    .await;
-    let health = app
-        .client
-        .get(app.url("/health"))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(health.status(), StatusCode::OK);
+    assert_database_unavailable(app.get_as("alice", "/api/alice/tasks").await).await;
+    app.assert_live().await;
 
     allow_logins(&app.database).await;
     app.wait_until_ready().await;
-    let task: Value = app
-        .as_user(
-            "alice",
-            Method::GET,
-            &format!("/api/alice/tasks/{}", before["id"]),
-        )
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let task = app
+        .get_json_as("alice", &format!("/api/alice/tasks/{}", before["id"]))
+        .await;
     assert_eq!(task, before);
 }
 
@@ -171,14 +117,9 @@ async fn replicas_starting_together_apply_each_migration_once() {
     .count();
     assert_eq!(applied as usize, files);
     apps[0].create_task("alice", "visible everywhere").await;
-    let list: Value = apps[replicas - 1]
-        .as_user("alice", Method::GET, "/api/alice/tasks")
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let list = apps[replicas - 1]
+        .get_json_as("alice", "/api/alice/tasks")
+        .await;
     assert_eq!(list["tasks"].as_array().map(Vec::len), Some(1));
     drop(apps);
     drop(database);
@@ -198,33 +139,15 @@ async fn a_busy_pool_sheds_requests_without_flipping_readiness() {
     };
     let held = pool.acquire().await.expect("the only connection");
 
-    let response = app
-        .as_user("alice", Method::GET, "/api/alice/tasks")
-        .send()
-        .await
-        .expect("sent");
-    assert_problem(
-        response,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "database_unavailable",
-    )
-    .await;
+    assert_database_unavailable(app.get_as("alice", "/api/alice/tasks").await).await;
     // The database itself answers, so this replica stays in the load balancer.
-    let ready = app
-        .client
-        .get(app.url("/ready"))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(ready.status(), StatusCode::OK);
+    assert_eq!(app.get("/ready").await.status(), StatusCode::OK);
 
     drop(held);
-    let response = app
-        .as_user("alice", Method::GET, "/api/alice/tasks")
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        app.get_as("alice", "/api/alice/tasks").await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -247,11 +170,5 @@ async fn an_unopenable_sqlite_file_is_reported_not_fatal() {
         .as_str()
         .expect("reason");
     assert!(reason.contains("unable to open database file"), "{reason}");
-    let health = app
-        .client
-        .get(app.url("/health"))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(health.status(), StatusCode::OK);
+    app.assert_live().await;
 }

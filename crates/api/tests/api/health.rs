@@ -9,26 +9,13 @@ use crate::helpers::{Backend, TestApp, assert_problem};
 #[tokio::test]
 async fn health_is_ok_and_ready_lists_every_dependency() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let health = app
-        .client
-        .get(app.url("/health"))
-        .send()
-        .await
-        .expect("sent");
+    let health = app.get("/health").await;
     assert_eq!(health.status(), StatusCode::OK);
     assert_eq!(
         health.json::<Value>().await.expect("json"),
         serde_json::json!({"status": "ok"})
     );
-    let ready: Value = app
-        .client
-        .get(app.url("/ready"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let ready = app.get_json("/ready").await;
     assert_eq!(ready["status"], "ready");
     assert_eq!(ready["checks"]["database"]["status"], "ok");
     assert_eq!(ready["checks"]["provider:test-idp"]["status"], "ok");
@@ -39,28 +26,11 @@ async fn health_is_ok_and_ready_lists_every_dependency() {
 async fn metrics_count_requests_auth_failures_keys_and_the_pool() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     app.create_task("alice", "counted").await;
-    let refused = app
-        .client
-        .get(app.url("/api/alice/tasks"))
-        .send()
-        .await
-        .expect("sent");
+    let refused = app.get("/api/alice/tasks").await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
-    let mismatch = app
-        .as_user("bob", Method::GET, "/api/alice/tasks")
-        .send()
-        .await
-        .expect("sent");
+    let mismatch = app.get_as("bob", "/api/alice/tasks").await;
     assert_eq!(mismatch.status(), StatusCode::FORBIDDEN);
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("sent")
-        .text()
-        .await
-        .expect("text");
+    let text = app.get("/metrics").await.text().await.expect("text");
     for needle in [
         r#"http_requests_total{method="POST",route="/api/{user_id}/tasks",status="201"} 1"#,
         r#"http_requests_total{method="GET",route="/api/{user_id}/tasks",status="401"} 1"#,
@@ -79,15 +49,7 @@ async fn metrics_count_requests_auth_failures_keys_and_the_pool() {
 #[tokio::test]
 async fn openapi_document_is_3_1_and_covers_every_route() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let doc: Value = app
-        .client
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let doc = app.get_json("/openapi.json").await;
     assert!(
         doc["openapi"]
             .as_str()
@@ -140,8 +102,12 @@ async fn request_ids_are_kept_when_sane_and_generated_otherwise() {
 #[tokio::test]
 async fn unknown_routes_and_methods_answer_problem_json() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let response = app.client.get(app.url("/nope")).send().await.expect("sent");
-    assert_problem(response, StatusCode::NOT_FOUND, "route_not_found").await;
+    assert_problem(
+        app.get("/nope").await,
+        StatusCode::NOT_FOUND,
+        "route_not_found",
+    )
+    .await;
     let response = app
         .client
         .post(app.url("/health"))

@@ -77,9 +77,14 @@ pub fn admin_url() -> String {
 
 /// Runs statements as the PostgreSQL superuser (outage drills: revoke/restore a login).
 pub async fn admin_execute(statements: &[&str]) {
-    let mut connection = sqlx::PgConnection::connect(&admin_url())
+    execute_at(&admin_url(), statements).await;
+}
+
+/// Runs statements, in order, on one connection to the PostgreSQL at `url`.
+pub async fn execute_at(url: &str, statements: &[&str]) {
+    let mut connection = sqlx::PgConnection::connect(url)
         .await
-        .expect("PostgreSQL reachable at TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres)");
+        .unwrap_or_else(|error| panic!("PostgreSQL reachable at {url}: {error}"));
     for statement in statements {
         sqlx::query(statement)
             .execute(&mut connection)
@@ -344,6 +349,59 @@ impl TestApp {
             .bearer_auth(self.token(user))
     }
 
+    /// GET `path` without a token.
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("sent")
+    }
+
+    /// GET `path` without a token; the body as JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.get(path).await.json().await.expect("json")
+    }
+
+    /// GET `path` with `token` as the bearer token.
+    pub async fn get_with_token(&self, path: &str, token: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("sent")
+    }
+
+    /// GET `path` with a valid token for `user`.
+    pub async fn get_as(&self, user: &str, path: &str) -> Response {
+        self.as_user(user, Method::GET, path)
+            .send()
+            .await
+            .expect("sent")
+    }
+
+    /// GET `path` with a valid token for `user`; the body as JSON.
+    pub async fn get_json_as(&self, user: &str, path: &str) -> Value {
+        self.get_as(user, path).await.json().await.expect("json")
+    }
+
+    /// Asserts `/health` answers 200: liveness never depends on the database.
+    pub async fn assert_live(&self) {
+        assert_eq!(
+            self.get("/health").await.status(),
+            StatusCode::OK,
+            "liveness must not depend on the database"
+        );
+    }
+
+    /// Polls `/ready` until it is 503 with a database reason containing `needle`; returns the body.
+    pub async fn wait_for_database_reason(&self, needle: &str) -> Value {
+        self.wait_for_ready(|status, body| {
+            status == StatusCode::SERVICE_UNAVAILABLE
+                && body["checks"]["database"]["reason"]
+                    .as_str()
+                    .is_some_and(|reason| reason.contains(needle))
+        })
+        .await
+    }
+
     /// Creates a task for `user` and returns its JSON.
     pub async fn create_task(&self, user: &str, title: &str) -> Value {
         let response = self
@@ -422,8 +480,34 @@ pub async fn assert_problem(response: Response, status: StatusCode, code: &str) 
     body
 }
 
+/// Checks a 503 `database_unavailable` problem; returns the body.
+pub async fn assert_database_unavailable(response: Response) -> Value {
+    assert_problem(
+        response,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "database_unavailable",
+    )
+    .await
+}
+
+/// Checks a 422 `validation_failed` problem; returns the `field` names it lists, in order.
+pub async fn assert_validation_failed(response: Response) -> Vec<String> {
+    let body = assert_problem(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    invalid_fields(&body)
+}
+
+/// The value of header `name`, which must be present and ASCII.
+pub fn header(response: &Response, name: &str) -> String {
+    response.headers()[name].to_str().expect("ascii").to_owned()
+}
+
 /// The `field` names of a 422 body.
-pub fn invalid_fields(body: &Value) -> Vec<String> {
+fn invalid_fields(body: &Value) -> Vec<String> {
     body["errors"]
         .as_array()
         .map(|errors| {

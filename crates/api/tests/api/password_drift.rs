@@ -4,34 +4,14 @@
 //! The service must start anyway, say `password authentication failed for user "app"` on
 //! `/ready`, and heal by itself once `ALTER ROLE … PASSWORD` makes the two agree.
 
-use reqwest::{Method, StatusCode};
 use test_support::PasswordPostgres;
 
-use crate::helpers::{Backend, TestApp, assert_problem};
+use crate::helpers::{Backend, TestApp, assert_database_unavailable, execute_at};
 
 /// Runs statements as the cluster's superuser.
 async fn superuser(postgres: &PasswordPostgres, statements: &[&str]) {
-    use sqlx::Connection;
     let url = postgres.url("postgres", PasswordPostgres::SUPERUSER_PASSWORD, "postgres");
-    let mut connection = sqlx::PgConnection::connect(&url)
-        .await
-        .expect("superuser connects");
-    for statement in statements {
-        sqlx::query(statement)
-            .execute(&mut connection)
-            .await
-            .unwrap_or_else(|error| panic!("{statement}: {error}"));
-    }
-}
-
-async fn wait_for_reason(app: &TestApp, needle: &str) {
-    app.wait_for_ready(|status, body| {
-        status == StatusCode::SERVICE_UNAVAILABLE
-            && body["checks"]["database"]["reason"]
-                .as_str()
-                .is_some_and(|reason| reason.contains(needle))
-    })
-    .await;
+    execute_at(&url, statements).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -56,29 +36,11 @@ async fn password_drift_is_reported_and_heals_after_alter_role() {
         .spawn()
         .await;
 
-    wait_for_reason(&app, "password authentication failed for user \"app\"").await;
-    let health = app
-        .client
-        .get(app.url("/health"))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(
-        health.status(),
-        StatusCode::OK,
-        "no crash loop: liveness stays green"
-    );
-    let response = app
-        .as_user("alice", Method::GET, "/api/alice/tasks")
-        .send()
-        .await
-        .expect("sent");
-    let problem = assert_problem(
-        response,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "database_unavailable",
-    )
-    .await;
+    app.wait_for_database_reason("password authentication failed for user \"app\"")
+        .await;
+    // No crash loop: liveness stays green.
+    app.assert_live().await;
+    let problem = assert_database_unavailable(app.get_as("alice", "/api/alice/tasks").await).await;
     assert!(
         !problem.to_string().contains("password-after-upgrade"),
         "{problem}"
@@ -102,7 +64,8 @@ async fn password_drift_is_reported_and_heals_after_alter_role() {
         ],
     )
     .await;
-    wait_for_reason(&app, "password authentication failed").await;
+    app.wait_for_database_reason("password authentication failed")
+        .await;
     superuser(
         &postgres,
         &["ALTER ROLE app PASSWORD 'password-after-upgrade'"],

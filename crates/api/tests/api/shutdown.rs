@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -88,14 +87,7 @@ async fn a_request_that_never_finishes_is_abandoned_after_the_drain_time() {
         .await;
     let (_stuck, _) = start_partial_post(&app, "never finished").await;
     // The request is in flight once its task exists; a completed list proves the server read our head.
-    let listed: Value = app
-        .as_user("alice", reqwest::Method::GET, "/api/alice/tasks")
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let listed = app.get_json_as("alice", "/api/alice/tasks").await;
     assert!(listed["tasks"].is_array());
     app.begin_shutdown();
     tokio::time::timeout(Duration::from_secs(10), app.stopped())

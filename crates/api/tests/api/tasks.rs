@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, assert_problem, invalid_fields};
+use crate::helpers::{Backend, TestApp, assert_problem, assert_validation_failed, header};
 
 crate::on_both_backends!(
     create_returns_201_with_location_and_the_trimmed_task,
@@ -32,10 +32,7 @@ async fn create_returns_201_with_location_and_the_trimmed_task(backend: Backend)
         .await
         .expect("sent");
     assert_eq!(response.status(), StatusCode::CREATED);
-    let location = response.headers()["location"]
-        .to_str()
-        .expect("ascii")
-        .to_owned();
+    let location = header(&response, "location");
     let task: Value = response.json().await.expect("json");
     assert_eq!(location, format!("/api/alice/tasks/{}", task["id"]));
     assert_eq!(task["title"], "Buy milk");
@@ -49,14 +46,7 @@ async fn create_returns_201_with_location_and_the_trimmed_task(backend: Backend)
         "{created}"
     );
 
-    let fetched: Value = app
-        .as_user("alice", Method::GET, &location)
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let fetched = app.get_json_as("alice", &location).await;
     assert_eq!(fetched, task);
 }
 
@@ -111,11 +101,7 @@ async fn read_replace_patch_and_delete_a_task(backend: Backend) {
         .expect("sent");
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
     assert!(deleted.bytes().await.expect("body").is_empty());
-    let gone = app
-        .as_user("alice", Method::GET, &path)
-        .send()
-        .await
-        .expect("sent");
+    let gone = app.get_as("alice", &path).await;
     assert_problem(gone, StatusCode::NOT_FOUND, "task_not_found").await;
     let again = app
         .as_user("alice", Method::DELETE, &path)
@@ -142,11 +128,7 @@ async fn complete_toggles_back_and_forth(backend: Backend) {
 }
 
 async fn list(app: &TestApp, user: &str, query: &str) -> Value {
-    let response = app
-        .as_user(user, Method::GET, &format!("/api/{user}/tasks{query}"))
-        .send()
-        .await
-        .expect("sent");
+    let response = app.get_as(user, &format!("/api/{user}/tasks{query}")).await;
     assert_eq!(response.status(), StatusCode::OK, "{query}");
     response.json().await.expect("json")
 }
@@ -288,11 +270,7 @@ async fn user_cannot_read_change_or_delete_another_users_task(backend: Backend) 
     }
     assert_eq!(titles(&list(&app, "alice", "").await), ["alice's"]);
     // Alice on Bob's path: 403, whatever the route.
-    let response = app
-        .as_user("alice", Method::GET, "/api/bob/tasks")
-        .send()
-        .await
-        .expect("sent");
+    let response = app.get_as("alice", "/api/bob/tasks").await;
     assert_problem(response, StatusCode::FORBIDDEN, "user_mismatch").await;
     let response = app
         .as_user("alice", Method::DELETE, &format!("/api/bob/tasks/{id}"))
@@ -301,25 +279,16 @@ async fn user_cannot_read_change_or_delete_another_users_task(backend: Backend) 
         .expect("sent");
     assert_problem(response, StatusCode::FORBIDDEN, "user_mismatch").await;
     // Bob's task is untouched.
-    let bob_view: Value = app
-        .as_user("bob", Method::GET, &format!("/api/bob/tasks/{id}"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let bob_view = app
+        .get_json_as("bob", &format!("/api/bob/tasks/{id}"))
+        .await;
     assert_eq!(bob_view, bobs);
 }
 
 async fn unknown_or_malformed_task_ids_are_404(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     for id in ["999999", "0", "-1", "abc", "1.5", "99999999999999999999"] {
-        let response = app
-            .as_user("alice", Method::GET, &format!("/api/alice/tasks/{id}"))
-            .send()
-            .await
-            .expect("sent");
+        let response = app.get_as("alice", &format!("/api/alice/tasks/{id}")).await;
         assert_problem(response, StatusCode::NOT_FOUND, "task_not_found").await;
     }
 }
@@ -346,13 +315,7 @@ async fn invalid_fields_are_all_named_in_one_422(backend: Backend) {
             .send()
             .await
             .expect("sent");
-        let problem = assert_problem(
-            response,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-        )
-        .await;
-        let mut fields = invalid_fields(&problem);
+        let mut fields = assert_validation_failed(response).await;
         fields.sort();
         assert_eq!(fields, expected, "{body}");
     }
@@ -376,33 +339,18 @@ async fn invalid_fields_are_all_named_in_one_422(backend: Backend) {
         .send()
         .await
         .expect("sent");
-    let problem = assert_problem(
-        response,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-    )
-    .await;
-    let mut fields = invalid_fields(&problem);
+    let mut fields = assert_validation_failed(response).await;
     fields.sort();
     assert_eq!(fields, ["completed", "title"]);
 
     let response = app
-        .as_user(
+        .get_as(
             "alice",
-            Method::GET,
             "/api/alice/tasks?limit=0&completed=maybe&sort=priority&cursor=garbage",
         )
-        .send()
-        .await
-        .expect("sent");
-    let problem = assert_problem(
-        response,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-    )
-    .await;
+        .await;
     assert_eq!(
-        invalid_fields(&problem),
+        assert_validation_failed(response).await,
         ["limit", "completed", "sort", "cursor"]
     );
 }
@@ -533,17 +481,10 @@ async fn user_ids_with_url_special_characters_work_end_to_end() {
             .await
             .expect("sent");
         assert_eq!(response.status(), StatusCode::CREATED, "{user}");
-        let location = response.headers()["location"]
-            .to_str()
-            .expect("ascii")
-            .to_owned();
+        let location = header(&response, "location");
         let task: Value = response.json().await.expect("json");
         assert_eq!(task["user_id"], user);
-        let fetched = app
-            .as_user(user, Method::GET, &location)
-            .send()
-            .await
-            .expect("sent");
+        let fetched = app.get_as(user, &location).await;
         assert_eq!(fetched.status(), StatusCode::OK, "{location}");
     }
 }
