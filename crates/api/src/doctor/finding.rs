@@ -55,11 +55,7 @@ impl Finding {
         observed: impl Into<String>,
         fix: impl Into<String>,
     ) -> Self {
-        Finding {
-            severity: Severity::Warn,
-            fix: Some(fix.into()),
-            ..Finding::ok(code, check, observed)
-        }
+        Finding::ok(code, check, observed).needing(Severity::Warn, fix)
     }
 
     pub(crate) fn fail(
@@ -68,10 +64,15 @@ impl Finding {
         observed: impl Into<String>,
         fix: impl Into<String>,
     ) -> Self {
+        Finding::ok(code, check, observed).needing(Severity::Fail, fix)
+    }
+
+    /// Turns a passing finding into one of `severity` that `fix` resolves.
+    fn needing(self, severity: Severity, fix: impl Into<String>) -> Self {
         Finding {
-            severity: Severity::Fail,
+            severity,
             fix: Some(fix.into()),
-            ..Finding::ok(code, check, observed)
+            ..self
         }
     }
 }
