@@ -51,7 +51,7 @@ pub(super) fn parse_auth(
         defaults.jwks_refresh_cooldown,
         |text| seconds(text, 0.0, 3600.0),
     );
-    let better_auth_secret = errors.secret_field(
+    let better_auth_secret = errors.field(
         env::BETTER_AUTH_SECRET,
         &raw.better_auth_secret,
         None,

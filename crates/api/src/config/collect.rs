@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::env;
+
 /// One bad variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -56,7 +58,8 @@ impl std::error::Error for ConfigErrors {}
 pub(super) struct Errors(pub(super) Vec<ConfigError>);
 
 impl Errors {
-    /// Parses `raw` (or takes `default` when unset), recording a failure under `variable`.
+    /// Parses `raw` (or takes `default` when unset), recording a failure under `variable`;
+    /// the failure repeats the value unless the variable is one of [`env::SECRETS`].
     pub(super) fn field<T>(
         &mut self,
         variable: &'static str,
@@ -66,28 +69,9 @@ impl Errors {
     ) -> T {
         match raw.as_deref().map(str::trim) {
             None | Some("") => default,
-            Some(text) => match parse(text) {
-                Ok(value) => value,
-                Err(reason) => {
-                    self.push(variable, Some(text.to_owned()), reason);
-                    default
-                }
-            },
-        }
-    }
-
-    /// Like [`Errors::field`] for secrets: the value never appears in the error.
-    pub(super) fn secret_field<T>(
-        &mut self,
-        variable: &'static str,
-        raw: &Option<String>,
-        default: T,
-        parse: impl FnOnce(&str) -> Result<T, String>,
-    ) -> T {
-        match raw.as_deref().map(str::trim) {
-            None | Some("") => default,
             Some(text) => parse(text).unwrap_or_else(|reason| {
-                self.push(variable, None, reason);
+                let shown = (!env::SECRETS.contains(&variable)).then(|| text.to_owned());
+                self.push(variable, shown, reason);
                 default
             }),
         }

@@ -62,10 +62,9 @@ pub(super) fn parse(raw: &RawConfig) -> Result<Config, ConfigErrors> {
                 .map_err(|error| format!("not a log filter ({error}); example: info,sqlx=warn"))
         }),
     };
-    let openai_api_key =
-        errors.secret_field(env::OPENAI_API_KEY, &raw.openai_api_key, None, |text| {
-            Ok(Some(SecretString::from(text)))
-        });
+    let openai_api_key = errors.field(env::OPENAI_API_KEY, &raw.openai_api_key, None, |text| {
+        Ok(Some(SecretString::from(text)))
+    });
 
     if errors.0.is_empty() {
         Ok(Config {
@@ -96,7 +95,7 @@ fn parse_database(
     defaults: &DatabaseConfig,
     errors: &mut Errors,
 ) -> DatabaseConfig {
-    let (url, kind) = errors.secret_field(
+    let (url, kind) = errors.field(
         env::DATABASE_URL,
         &raw.database_url,
         (defaults.url.clone(), defaults.kind),

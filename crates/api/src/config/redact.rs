@@ -52,84 +52,68 @@ fn seconds(duration: std::time::Duration) -> Value {
 
 /// Every variable with its effective value (sorted by name).
 fn variables(config: &Config) -> Map<String, Value> {
-    let mut vars = Map::new();
-    let mut set = |name: &str, value: Value| {
-        vars.insert(name.to_owned(), value);
+    let database = &config.database;
+    let auth = &config.auth;
+    let http = &config.http;
+    let providers_file = auth
+        .providers_file
+        .as_ref()
+        .map_or(Value::Null, |path| json!(path.display().to_string()));
+    let cors = match &http.cors {
+        CorsOrigins::None => Value::Null,
+        CorsOrigins::Any => json!("*"),
+        CorsOrigins::List(origins) => json!(origins.join(",")),
     };
-    set(env::HOST, json!(config.host.to_string()));
-    set(env::PORT, json!(config.port));
-    set(env::ENVIRONMENT, json!(config.environment.as_str()));
-    set(
-        env::DATABASE_URL,
-        json!(redacted_database_url(config.database.url.expose_secret())),
-    );
-    set(
-        env::DATABASE_MAX_CONNECTIONS,
-        json!(config.database.max_connections),
-    );
-    set(
-        env::DATABASE_MIN_CONNECTIONS,
-        json!(config.database.min_connections),
-    );
-    set(
-        env::DATABASE_ACQUIRE_TIMEOUT_SECONDS,
-        seconds(config.database.acquire_timeout),
-    );
-    set(
-        env::DATABASE_RECONNECT_MAX_SECONDS,
-        seconds(config.database.reconnect_max),
-    );
-    set(
-        env::BETTER_AUTH_SECRET,
-        secret(&config.auth.better_auth_secret),
-    );
-    set(
-        env::AUTH_PROVIDERS_FILE,
-        config
-            .auth
-            .providers_file
-            .as_ref()
-            .map_or(Value::Null, |path| json!(path.display().to_string())),
-    );
-    set(
-        env::DEV_KEY_FILE,
-        json!(config.auth.dev_key_file.display().to_string()),
-    );
-    set(env::JWT_LEEWAY_SECONDS, seconds(config.auth.leeway));
-    set(
-        env::JWKS_REFRESH_COOLDOWN_SECONDS,
-        seconds(config.auth.jwks_refresh_cooldown),
-    );
-    set(
-        env::CORS_ALLOWED_ORIGINS,
-        match &config.http.cors {
-            CorsOrigins::None => Value::Null,
-            CorsOrigins::Any => json!("*"),
-            CorsOrigins::List(origins) => json!(origins.join(",")),
-        },
-    );
-    set(
-        env::REQUEST_TIMEOUT_SECONDS,
-        seconds(config.http.request_timeout),
-    );
-    set(
-        env::SHUTDOWN_DELAY_SECONDS,
-        seconds(config.http.shutdown_delay),
-    );
-    set(
-        env::SHUTDOWN_DRAIN_SECONDS,
-        seconds(config.http.shutdown_drain),
-    );
-    set(
-        env::LOG_FORMAT,
-        json!(match config.log.format {
-            LogFormat::Json => "json",
-            LogFormat::Pretty => "pretty",
-        }),
-    );
-    set(env::RUST_LOG, json!(config.log.filter));
-    set(env::OPENAI_API_KEY, secret(&config.openai_api_key));
-    vars
+    let log_format = match config.log.format {
+        LogFormat::Json => "json",
+        LogFormat::Pretty => "pretty",
+    };
+    [
+        (env::HOST, json!(config.host.to_string())),
+        (env::PORT, json!(config.port)),
+        (env::ENVIRONMENT, json!(config.environment.as_str())),
+        (
+            env::DATABASE_URL,
+            json!(redacted_database_url(database.url.expose_secret())),
+        ),
+        (
+            env::DATABASE_MAX_CONNECTIONS,
+            json!(database.max_connections),
+        ),
+        (
+            env::DATABASE_MIN_CONNECTIONS,
+            json!(database.min_connections),
+        ),
+        (
+            env::DATABASE_ACQUIRE_TIMEOUT_SECONDS,
+            seconds(database.acquire_timeout),
+        ),
+        (
+            env::DATABASE_RECONNECT_MAX_SECONDS,
+            seconds(database.reconnect_max),
+        ),
+        (env::BETTER_AUTH_SECRET, secret(&auth.better_auth_secret)),
+        (env::AUTH_PROVIDERS_FILE, providers_file),
+        (
+            env::DEV_KEY_FILE,
+            json!(auth.dev_key_file.display().to_string()),
+        ),
+        (env::JWT_LEEWAY_SECONDS, seconds(auth.leeway)),
+        (
+            env::JWKS_REFRESH_COOLDOWN_SECONDS,
+            seconds(auth.jwks_refresh_cooldown),
+        ),
+        (env::CORS_ALLOWED_ORIGINS, cors),
+        (env::REQUEST_TIMEOUT_SECONDS, seconds(http.request_timeout)),
+        (env::SHUTDOWN_DELAY_SECONDS, seconds(http.shutdown_delay)),
+        (env::SHUTDOWN_DRAIN_SECONDS, seconds(http.shutdown_drain)),
+        (env::LOG_FORMAT, json!(log_format)),
+        (env::RUST_LOG, json!(config.log.filter)),
+        (env::OPENAI_API_KEY, secret(&config.openai_api_key)),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect()
 }
 
 fn provider(provider: &ProviderConfig) -> Value {
