@@ -6,11 +6,14 @@
 //! - `jwks_server` — [`JwksServer`]: axum on 127.0.0.1:0 with a swappable key
 //!   set, request counters, stop/resume, and failure [`Behaviour`]s.
 //! - `postgres` — [`PasswordPostgres`]: a private PostgreSQL cluster with SCRAM passwords.
+//! - `temp` — [`TempDir`]: a scratch directory removed when dropped.
 
 mod jwks_server;
 mod keys;
 mod postgres;
+mod temp;
 
 pub use jwks_server::{Behaviour, JwksServer};
 pub use keys::{ALL_ALGORITHMS, TestKey, b64, claims, compact, jwks, now};
 pub use postgres::PasswordPostgres;
+pub use temp::TempDir;
