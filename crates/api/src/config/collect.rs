@@ -120,3 +120,28 @@ pub(super) fn seconds(text: &str, min: f64, max: f64) -> Result<Duration, String
         _ => Err(format!("expected a number of seconds from {min} to {max}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(variable: &'static str) -> ConfigError {
+        let mut errors = Errors::default();
+        let raw = Some("value-that-is-refused".to_owned());
+        errors.field(variable, &raw, (), |_| Err("refused".into()));
+        errors.0.pop().expect("one error recorded")
+    }
+
+    #[test]
+    fn errors_repeat_the_value_of_plain_variables_only() {
+        assert_eq!(
+            refused(env::PORT).value.as_deref(),
+            Some("value-that-is-refused")
+        );
+        for secret in env::SECRETS {
+            let error = refused(secret);
+            assert_eq!(error.value, None, "{secret}");
+            assert!(!error.to_string().contains("value-that-is-refused"));
+        }
+    }
+}
