@@ -69,10 +69,25 @@ impl Database {
 
     /// Drops the database once the drill's processes are gone.
     pub async fn remove(self) {
-        self.kill_connections().await;
         let _ = self
             .admin
-            .execute(format!(r#"DROP DATABASE IF EXISTS "{}""#, self.name).as_str())
+            .execute(format!(r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#, self.name).as_str())
             .await;
+    }
+}
+
+impl Drop for Database {
+    /// A drill that failed half-way never reaches [`Database::remove`]; drop its database anyway
+    /// (`psql`, because no async runtime can be relied on here). After `remove` this is a no-op.
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("psql")
+            .args([&format!("{SERVER}/postgres"), "-qc"])
+            .arg(format!(
+                r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#,
+                self.name
+            ))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
     }
 }
