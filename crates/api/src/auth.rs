@@ -63,15 +63,17 @@ impl FromRequestParts<AppState> for TaskOwner {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        if cfg!(feature = "bench-auth-off") {
+            // Benchmark ceiling only (bench/run): what the route costs without token checks.
+            // Such a binary refuses ENVIRONMENT=production (see `trust`).
+            let user_id = path_user_id(parts, state)
+                .await?
+                .ok_or(ApiError::RouteNotFound)?;
+            return Ok(TaskOwner { user_id });
+        }
         let user = AuthUser::from_request_parts(parts, state).await?;
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::RouteNotFound)?;
-        let path_user = params
-            .iter()
-            .find(|(name, _)| *name == "user_id")
-            .map(|(_, value)| value);
-        if path_user != Some(user.user_id.as_str()) {
+        let path_user = path_user_id(parts, state).await?;
+        if path_user.as_deref() != Some(user.user_id.as_str()) {
             metrics::counter!("auth_failures_total", "reason" => "user_mismatch", "provider" => user.provider.clone())
                 .increment(1);
             tracing::info!(
@@ -85,4 +87,15 @@ impl FromRequestParts<AppState> for TaskOwner {
             user_id: user.user_id,
         })
     }
+}
+
+/// The `{user_id}` segment of the matched route, if the route has one.
+async fn path_user_id(parts: &mut Parts, state: &AppState) -> Result<Option<String>, ApiError> {
+    let params = RawPathParams::from_request_parts(parts, state)
+        .await
+        .map_err(|_| ApiError::RouteNotFound)?;
+    Ok(params
+        .iter()
+        .find(|(name, _)| *name == "user_id")
+        .map(|(_, value)| value.to_owned()))
 }
