@@ -33,7 +33,9 @@ pub struct VerifierConfig {
     pub max_token_bytes: usize,
     /// Key-set fetch limits and schedule.
     pub fetch: FetchSettings,
-    /// Verified-token cache size in entries (10,000); 0 disables it.
+    /// Verified-token cache size in entries (16,384); 0 disables it. The cache is split in 16
+    /// shards that each evict on their own, so it holds ~10,000 live tokens without misses
+    /// (measured in bench/: 10,000 capacity missed 7% of a 10,000-token pool).
     pub token_cache_capacity: usize,
 }
 
@@ -43,7 +45,7 @@ impl Default for VerifierConfig {
             providers: Vec::new(),
             max_token_bytes: 8192,
             fetch: FetchSettings::default(),
-            token_cache_capacity: 10_000,
+            token_cache_capacity: 16_384,
         }
     }
 }
