@@ -61,7 +61,11 @@ def main() -> None:
     # The same build without its per-request INFO log line: what that line costs.
     servers["backend-api quiet logs"] = _backend_api(args.binary, work, jwks, "backend-api-quiet", {"RUST_LOG": "warn"})
     if args.auth_off_binary:
-        servers["backend-api auth-off"] = _backend_api(args.auth_off_binary, work, jwks, "backend-api-auth-off")
+        # An auth-off build refuses ENVIRONMENT=production; JSON logs keep its work the same.
+        servers["backend-api auth-off"] = _backend_api(
+            args.auth_off_binary, work, jwks, "backend-api-auth-off",
+            {"ENVIRONMENT": "development", "LOG_FORMAT": "json"},
+        )
     reference_db = _reference_db(work)
     servers["fastapi 1 worker"] = _fastapi(1, work, jwks, reference_db, SERVER_CPUS)
     servers["fastapi 2 workers"] = _fastapi(2, work, jwks, reference_db, None)
