@@ -1,19 +1,16 @@
 //! `backend-api migrate`: applies the embedded migrations once and exits (1 on failure,
 //! with the database's reason and what to check).
 
-use super::{Outcome, runtime};
+use super::{Outcome, runtime_or_report};
 use crate::config::Config;
 use crate::db::Database;
 use crate::telemetry;
 
 pub fn run(config: Config) -> Outcome {
     telemetry::init_logging(&config.log);
-    let runtime = match runtime() {
+    let runtime = match runtime_or_report() {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("backend-api: cannot start the async runtime: {error}");
-            return Outcome::Failed;
-        }
+        Err(outcome) => return outcome,
     };
     runtime.block_on(async {
         let db = match Database::new(&config.database, config.http.request_timeout) {

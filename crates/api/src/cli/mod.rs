@@ -89,3 +89,12 @@ pub(crate) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
 }
+
+/// [`runtime`] for `serve` and `migrate`: a runtime that cannot start is said on stderr and
+/// ends the command as a failure.
+fn runtime_or_report() -> Result<tokio::runtime::Runtime, Outcome> {
+    runtime().map_err(|error| {
+        eprintln!("backend-api: cannot start the async runtime: {error}");
+        Outcome::Failed
+    })
+}

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use super::{Outcome, runtime};
+use super::{Outcome, runtime_or_report};
 use crate::app::{App, StartError};
 use crate::config::Config;
 use crate::telemetry;
@@ -11,12 +11,9 @@ use crate::telemetry;
 pub fn run(config: Config) -> Outcome {
     let started = Instant::now();
     telemetry::init_logging(&config.log);
-    let runtime = match runtime() {
+    let runtime = match runtime_or_report() {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("backend-api: cannot start the async runtime: {error}");
-            return Outcome::Failed;
-        }
+        Err(outcome) => return outcome,
     };
     runtime.block_on(async move {
         let environment = config.environment;

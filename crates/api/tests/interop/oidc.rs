@@ -220,16 +220,9 @@ async fn rotation_at_the_provider_is_followed() {
     .await;
     provider.rotate().await;
     let third_token = provider.access_token().await;
-    let first_use = service.get(&tasks, &third_token).await;
-    assert_eq!(first_use.status, StatusCode::OK, "{:?}", first_use.body);
-    let retired = service.get(&tasks, &old_token).await;
-    assert_eq!(
-        retired.status,
-        StatusCode::UNAUTHORIZED,
-        "{:?}",
-        retired.body
-    );
-    assert_eq!(retired.code(), Some("unknown_kid"));
+    service
+        .assert_new_key_accepted_and_retired_refused(&tasks, &third_token, &old_token)
+        .await;
     let (jwks, discovery) = provider.requests_served().await;
     println!("oidc rotation: JWKS fetches {jwks}, discovery fetches {discovery}");
     assert_eq!(jwks, 3, "one fetch at start and one per new key");

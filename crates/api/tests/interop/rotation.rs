@@ -135,16 +135,9 @@ async fn better_auth_rotation_under_load_fails_no_request() {
     let third_kid = better_auth.rotate().await;
     let third_token = user.token().await;
     assert_eq!(jwt::kid(&third_token), third_kid);
-    let first_use = service.get(&path, &third_token).await;
-    assert_eq!(first_use.status, StatusCode::OK, "{:?}", first_use.body);
-    let retired = service.get(&path, &old_token).await;
-    assert_eq!(
-        retired.status,
-        StatusCode::UNAUTHORIZED,
-        "{:?}",
-        retired.body
-    );
-    assert_eq!(retired.code(), Some("unknown_kid"));
+    service
+        .assert_new_key_accepted_and_retired_refused(&path, &third_token, &old_token)
+        .await;
     let counted = service
         .metric(
             "auth_failures_total",

@@ -196,6 +196,26 @@ impl Service {
         self.call(Method::GET, path, Some(token), None).await
     }
 
+    /// After a rotation and a retirement: the new key's token is accepted on its first use and
+    /// the retired key's token is refused as `unknown_kid`.
+    pub async fn assert_new_key_accepted_and_retired_refused(
+        &self,
+        path: &str,
+        new_token: &str,
+        retired_token: &str,
+    ) {
+        let first_use = self.get(path, new_token).await;
+        assert_eq!(first_use.status, StatusCode::OK, "{:?}", first_use.body);
+        let retired = self.get(path, retired_token).await;
+        assert_eq!(
+            retired.status,
+            StatusCode::UNAUTHORIZED,
+            "{:?}",
+            retired.body
+        );
+        assert_eq!(retired.code(), Some("unknown_kid"));
+    }
+
     /// `/ready` once it reports `ready`, failing with its last body otherwise.
     pub async fn wait_ready(&self) -> Value {
         let mut last = Value::Null;
