@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{AuthError, Reason};
 
-/// Longest user id accepted (it ends up in URLs, logs and database rows).
+/// Longest user id accepted, in bytes (it ends up in URLs, logs and database rows).
 const MAX_USER_ID_LEN: usize = 255;
 
 /// A NumericDate claim: `Ok(None)` when absent, malformed when not a number.
@@ -114,26 +114,31 @@ pub(crate) fn check_audience(
     )))
 }
 
-/// The user id: `user_claim` if configured, else `user_id`, then `sub`.
-pub(crate) fn user_id(
-    claims: &Map<String, Value>,
-    user_claim: Option<&str>,
-) -> Result<String, AuthError> {
-    let names: &[&str] = match user_claim {
-        Some(name) => &[name][..],
-        None => &["user_id", "sub"],
-    };
+/// The user id from the first of `names` present in the token.
+///
+/// `sub` must be a JSON string (RFC 7519 §4.1.2). Any other claim may be a string or an
+/// integer (used as its decimal text). An empty id, one over [`MAX_USER_ID_LEN`] bytes or
+/// one holding control characters is `token_malformed`.
+pub(crate) fn user_id(claims: &Map<String, Value>, names: &[String]) -> Result<String, AuthError> {
     for name in names {
-        let id = match claims.get(*name) {
+        let id = match claims.get(name) {
             None => continue,
             Some(Value::String(s)) => s.clone(),
-            Some(Value::Number(n)) if n.is_u64() || n.is_i64() => n.to_string(),
+            Some(Value::Number(n)) if name != "sub" && (n.is_u64() || n.is_i64()) => n.to_string(),
+            Some(_) if name == "sub" => {
+                return Err(AuthError::new(
+                    Reason::TokenMalformed,
+                    "the sub claim is not a string",
+                ));
+            }
             Some(_) => return Err(malformed(name)),
         };
         if id.is_empty() || id.len() > MAX_USER_ID_LEN || id.chars().any(char::is_control) {
             return Err(AuthError::new(
                 Reason::TokenMalformed,
-                format!("the {name} claim is not a usable user id"),
+                format!(
+                    "the {name} claim is not a usable user id (1 to {MAX_USER_ID_LEN} bytes, no control characters)"
+                ),
             ));
         }
         return Ok(id);
@@ -219,34 +224,92 @@ mod tests {
         );
     }
 
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|n| (*n).to_owned()).collect()
+    }
+
     #[test]
-    fn user_claim_defaults_to_user_id_then_sub() {
+    fn user_claims_are_tried_in_order() {
+        let better_auth = names(&["user_id", "sub"]);
         assert_eq!(
-            user_id(&map(json!({"user_id": "u", "sub": "s"})), None).expect("id"),
+            user_id(&map(json!({"user_id": "u", "sub": "s"})), &better_auth).expect("id"),
             "u"
         );
-        assert_eq!(user_id(&map(json!({"sub": "s"})), None).expect("id"), "s");
         assert_eq!(
-            user_id(&map(json!({"email": "e"})), Some("email")).expect("id"),
-            "e"
+            user_id(&map(json!({"sub": "s"})), &better_auth).expect("id"),
+            "s"
         );
         assert_eq!(
-            user_id(&map(json!({"sub": "s"})), Some("email"))
+            user_id(
+                &map(json!({"user_id": "bob", "sub": "alice"})),
+                &names(&["sub"])
+            )
+            .expect("id"),
+            "alice",
+            "user_id means nothing to a provider that reads sub"
+        );
+        assert_eq!(
+            user_id(&map(json!({"sub": "s"})), &names(&["email"]))
                 .expect_err("refused")
                 .reason(),
             Reason::ClaimMissing
         );
+    }
+
+    #[test]
+    fn sub_must_be_a_string_but_a_custom_claim_may_be_an_integer() {
+        let sub = names(&["sub"]);
+        for bad in [
+            json!(42),
+            json!(1.5),
+            json!({"a": 1}),
+            json!(["x"]),
+            json!(true),
+        ] {
+            assert_eq!(
+                user_id(&map(json!({ "sub": bad })), &sub)
+                    .expect_err("refused")
+                    .reason(),
+                Reason::TokenMalformed,
+                "{bad}"
+            );
+        }
+        let uid = names(&["uid"]);
         assert_eq!(
-            user_id(&map(json!({"sub": ""})), None)
-                .expect_err("refused")
+            user_id(&map(json!({"uid": 42})), &uid).expect("integer"),
+            "42"
+        );
+        assert_eq!(
+            user_id(&map(json!({"uid": -7})), &uid).expect("integer"),
+            "-7"
+        );
+        assert_eq!(
+            user_id(&map(json!({"uid": 4.5})), &uid)
+                .expect_err("float")
                 .reason(),
             Reason::TokenMalformed
         );
+    }
+
+    #[test]
+    fn empty_over_long_and_control_character_ids_are_malformed() {
+        let sub = names(&["sub"]);
+        let longest = "a".repeat(MAX_USER_ID_LEN);
         assert_eq!(
-            user_id(&map(json!({"sub": {"a":1}})), None)
-                .expect_err("refused")
-                .reason(),
-            Reason::TokenMalformed
+            user_id(&map(json!({ "sub": longest })), &sub).expect("255 bytes"),
+            longest
         );
+        for bad in [
+            String::new(),
+            "a".repeat(MAX_USER_ID_LEN + 1),
+            "a\nb".to_owned(),
+        ] {
+            assert_eq!(
+                user_id(&map(json!({ "sub": bad })), &sub)
+                    .expect_err("refused")
+                    .reason(),
+                Reason::TokenMalformed
+            );
+        }
     }
 }

@@ -6,6 +6,7 @@ use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
@@ -77,22 +78,10 @@ impl DevelopmentKey {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(io_err)?;
         }
-        // create_new: when two processes start at once, the loser reads the winner's key.
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-        {
-            Ok(mut file) => {
-                file.write_all(pem.as_bytes())
-                    .and_then(|()| file.sync_all())
-                    .map_err(io_err)?;
-                Self::from_pem(&pem).ok_or_else(|| DevKeyError::Invalid(path.display().to_string()))
-            }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Self::load_or_create(path),
-            Err(e) => Err(io_err(e)),
-        }
+        publish(path, pem.as_bytes()).map_err(io_err)?;
+        // Whoever won, the file now holds a complete key: read it back.
+        let pem = fs::read_to_string(path).map_err(io_err)?;
+        Self::from_pem(&pem).ok_or_else(|| DevKeyError::Invalid(path.display().to_string()))
     }
 
     fn from_pem(pem: &str) -> Option<DevelopmentKey> {
@@ -157,6 +146,35 @@ impl DevelopmentKey {
     }
 }
 
+/// Makes `bytes` the content of `path` unless `path` already exists, so that the
+/// first of several processes starting at once wins and the others never see a
+/// half-written file: the key is written and synced to a temporary file in the same
+/// directory (mode 0600), then hard-linked to `path`, which fails if another
+/// process linked first. `rename` would not do: it replaces an existing file.
+fn publish(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let unique = format!(
+        "{}.tmp-{}-{}",
+        path.file_name()
+            .map_or_else(|| "dev-key".into(), |n| n.to_string_lossy()),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    let temp = path.with_file_name(unique);
+    let written = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&temp)
+        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()))
+        .and_then(|()| fs::hard_link(&temp, path));
+    let _ = fs::remove_file(&temp);
+    match written {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        other => other,
+    }
+}
+
 fn to_pem(der: &[u8]) -> String {
     let b64 = STANDARD.encode(der);
     let lines: Vec<&str> = b64
@@ -192,6 +210,41 @@ mod tests {
         assert_eq!(first.kid(), again.kid());
         assert_eq!(first.kid().len(), 43, "base64url SHA-256 thumbprint");
         let _ = fs::remove_dir_all(path.parent().expect("dir"));
+    }
+
+    /// Many first uses at once (threads racing like processes started together): none
+    /// reads a half-written file, all end with the same key, and no temporary file is left.
+    #[test]
+    fn concurrent_first_uses_all_get_the_same_complete_key() {
+        for round in 0..20 {
+            let path = temp_path(&format!("race-{round}"));
+            let _ = fs::remove_dir_all(path.parent().expect("dir"));
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(16));
+            let kids: Vec<String> = (0..16)
+                .map(|_| {
+                    let (path, barrier) = (path.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        DevelopmentKey::load_or_create(&path)
+                            .map(|k| k.kid().to_owned())
+                            .map_err(|e| e.to_string())
+                    })
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .map(|t| t.join().expect("thread").expect("every first use succeeds"))
+                .collect();
+            assert!(
+                kids.iter().all(|k| *k == kids[0]),
+                "round {round}: {kids:?}"
+            );
+            let left: Vec<_> = fs::read_dir(path.parent().expect("dir"))
+                .expect("dir")
+                .map(|e| e.expect("entry").file_name())
+                .collect();
+            assert_eq!(left, [std::ffi::OsString::from("dev.pem")], "round {round}");
+            let _ = fs::remove_dir_all(path.parent().expect("dir"));
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ use serde_json::Value;
 use url::Url;
 
 use crate::jwks::Fetcher;
+use crate::redact::{RedactedUrl, redact_url};
 
 /// Moves `url` onto `internal`'s origin (and path prefix) when it is on the
 /// issuer's origin; any other URL is returned unchanged.
@@ -40,6 +41,7 @@ pub(crate) async fn jwks_uri(
 ) -> Result<Url, String> {
     let url = rewrite(&configuration_url(issuer)?, issuer, internal);
     let fetched = fetcher.get_json(&url).await?;
+    let (fetched_over, url) = (url.scheme().to_owned(), RedactedUrl::new(&url));
     let doc: Value = serde_json::from_slice(&fetched.body)
         .map_err(|e| format!("GET {url} did not return a JSON discovery document ({e})"))?;
     let jwks = doc
@@ -50,7 +52,15 @@ pub(crate) async fn jwks_uri(
         .map_err(|e| format!("discovery document at {url} has a bad jwks_uri: {e}"))?;
     if !matches!(jwks.scheme(), "http" | "https") {
         return Err(format!(
-            "discovery document at {url} has a non-http jwks_uri {jwks}"
+            "discovery document at {url} has a non-http jwks_uri {}",
+            RedactedUrl::new(&jwks)
+        ));
+    }
+    // Same rule as for redirects: what was read over TLS must not send us to plain http.
+    if fetched_over == "https" && jwks.scheme() == "http" {
+        return Err(format!(
+            "discovery document at {url} (https) names an http jwks_uri {}; keys are never fetched without TLS after an https step",
+            RedactedUrl::new(&jwks)
         ));
     }
     if let Some(advertised) = doc.get("issuer").and_then(Value::as_str)
@@ -58,7 +68,7 @@ pub(crate) async fn jwks_uri(
     {
         // Keycloak without a fixed hostname reports the host it was asked on;
         // tokens are still checked against the configured issuer.
-        tracing::warn!(%url, advertised, expected = issuer, "discovery document names a different issuer");
+        tracing::warn!(%url, advertised, expected = %redact_url(issuer), "discovery document names a different issuer");
     }
     Ok(rewrite(&jwks, issuer, internal))
 }

@@ -1,4 +1,4 @@
-//! Refusal reasons (stable codes of SPEC §5), the per-token [`AuthError`] and the
+//! Refusal reasons (stable codes, the API's contract), the per-token [`AuthError`] and the
 //! set-up [`InitError`]. "This token is wrong" and "the configuration is wrong"
 //! are kept apart: the first goes to the client, the second stops start-up.
 
@@ -228,6 +228,9 @@ pub enum InitError {
     /// An audience list is given but empty (would refuse everything).
     #[error("provider {0:?} has an empty audience list; omit it to disable the audience check")]
     EmptyAudiences(String),
+    /// No claim is named to hold the user id.
+    #[error("provider {0:?} names no user claim; omit user_claim to read sub")]
+    NoUserClaim(String),
     /// A URL is unusable (scheme other than http/https, or discovery from a non-URL issuer).
     #[error("provider {provider:?}: {detail}")]
     BadUrl {

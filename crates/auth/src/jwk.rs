@@ -5,7 +5,15 @@
 //! - `use` other than `sig`, or `key_ops` without `verify` → not used;
 //! - `alg` that is unknown, HMAC, or does not fit the key type/curve → not used;
 //! - `oct` (symmetric) keys are never taken from a key set;
-//! - RSA moduli under 2048 bits, unsupported curves, points off the curve → not used.
+//! - RSA moduli under 2048 bits (or over 8192), public exponents that are not odd,
+//!   below 3 or wider than 33 bits (what AWS-LC verifies with; every provider uses 65537),
+//!   unsupported curves, EC points off the curve → not used;
+//! - Ed25519 keys that are small-order points (the 8 encodings of the torsion
+//!   subgroup: a signature that verifies under them for every message can be
+//!   forged) or non-canonical (y ≥ 2^255 − 19) → not used.
+//!
+//! This is the one "usable" rule: a key the verifier would refuse to verify with
+//! never reaches the key set, so `/ready` counts, `doctor` and verification agree.
 //!
 //! Unusable keys are kept as [`RejectedKey`] notes so operators can see why.
 //! Certificate members (`x5c`, `x5u`) are ignored: the key material is `n`/`e`/`x`/`y`.
@@ -210,9 +218,11 @@ fn okp(obj: &Map<String, Value>) -> Result<(KeyFamily, Material), String> {
         None => return Err("OKP key without crv".into()),
     }
     let x = bytes_member(obj, "x")?;
-    if x.len() != 32 {
-        return Err("Ed25519 x is not 32 bytes".into());
-    }
+    let point: &[u8; 32] = x
+        .as_slice()
+        .try_into()
+        .map_err(|_| "Ed25519 x is not 32 bytes".to_owned())?;
+    crate::ed25519::check_public_key(point)?;
     Ok((KeyFamily::Ed25519, Material::Okp { x }))
 }
 
@@ -245,10 +255,31 @@ fn rsa(obj: &Map<String, Value>) -> Result<(KeyFamily, Material), String> {
             "RSA modulus of {bits} bits (2048 to 8192 accepted)"
         ));
     }
-    if e.is_empty() {
-        return Err("RSA exponent is zero".into());
-    }
+    check_rsa_exponent(&e)?;
     Ok((KeyFamily::Rsa, Material::Rsa { n, e }))
+}
+
+/// Widest public exponent AWS-LC verifies with (it refuses larger ones at verification).
+const MAX_RSA_EXPONENT_BITS: usize = 33;
+
+/// An RSA public exponent must be odd, at least 3 and at most 33 bits wide: e = 1 makes
+/// every "signature" its own message, an even e is not a permutation, and AWS-LC refuses
+/// wider exponents when verifying, so such a key could never verify anything.
+fn check_rsa_exponent(e: &[u8]) -> Result<(), String> {
+    let bits = e.len() * 8 - e.first().map_or(8, |b| b.leading_zeros() as usize);
+    let odd = e.last().is_some_and(|b| b & 1 == 1);
+    if bits > MAX_RSA_EXPONENT_BITS {
+        return Err(format!(
+            "RSA public exponent of {bits} bits (at most {MAX_RSA_EXPONENT_BITS} accepted; 65537 is usual)"
+        ));
+    }
+    if !odd || bits < 2 {
+        let value = e.iter().fold(0u64, |v, b| (v << 8) | u64::from(*b));
+        return Err(format!(
+            "RSA public exponent {value} is not an odd number of at least 3 (65537 is usual)"
+        ));
+    }
+    Ok(())
 }
 
 fn string_member<'a>(obj: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, String> {
@@ -287,7 +318,8 @@ pub struct JwkSet {
     rejected: Vec<RejectedKey>,
 }
 
-/// Why a JWKS document gives no usable key.
+/// Why a document is not a JWKS at all. (A well-formed set without a usable key
+/// is not an error: it is authoritative, and the provider is then not ready.)
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JwkSetError {
     /// Not JSON (or duplicate members).
@@ -296,24 +328,26 @@ pub enum JwkSetError {
     /// JSON, but no `keys` array.
     #[error("the answer is JSON but not a key set (no \"keys\" array)")]
     NotAKeySet,
-    /// A `keys` array with no key this service can use.
-    #[error("the key set has no usable signing key ({})", describe_rejected(.0))]
-    NoUsableKey(Vec<RejectedKey>),
 }
 
-fn describe_rejected(rejected: &[RejectedKey]) -> String {
+/// Why a set has no usable key, in words: "it is empty" or each rejected kid and reason.
+pub(crate) fn describe_unusable(rejected: &[RejectedKey]) -> String {
     if rejected.is_empty() {
-        return "it is empty".into();
+        return "the key set is empty".into();
     }
-    rejected
+    let each: Vec<String> = rejected
         .iter()
         .map(|r| format!("kid {}: {}", r.kid.as_deref().unwrap_or("(none)"), r.reason))
-        .collect::<Vec<_>>()
-        .join("; ")
+        .collect();
+    format!(
+        "the key set has no usable signing key ({})",
+        each.join("; ")
+    )
 }
 
 impl JwkSet {
-    /// Parses a JWKS document (`{"keys":[…]}`); an error unless at least one key is usable.
+    /// Parses a JWKS document (`{"keys":[…]}`). A well-formed document is a set even
+    /// when no key in it is usable (see [`JwkSet::is_empty`] and [`JwkSet::rejected`]).
     ///
     /// ```
     /// use backend_api_auth::{JwkSet, JwkSetError};
@@ -323,7 +357,8 @@ impl JwkSet {
     /// let set = JwkSet::from_json(doc).unwrap();
     /// assert_eq!(set.key_ids(), ["a"]);
     /// assert_eq!(set.rejected()[0].kid.as_deref(), Some("b"));
-    /// assert!(matches!(JwkSet::from_json(br#"{"keys":[]}"#), Err(JwkSetError::NoUsableKey(_))));
+    /// assert!(JwkSet::from_json(br#"{"keys":[]}"#).unwrap().is_empty());
+    /// assert!(matches!(JwkSet::from_json(br#"{"kes":[]}"#), Err(JwkSetError::NotAKeySet)));
     /// ```
     pub fn from_json(bytes: &[u8]) -> Result<JwkSet, JwkSetError> {
         let doc = crate::json::parse(bytes).map_err(|e| JwkSetError::NotJson(e.to_string()))?;
@@ -340,9 +375,6 @@ impl JwkSet {
                     reason,
                 }),
             }
-        }
-        if set.keys.is_empty() {
-            return Err(JwkSetError::NoUsableKey(set.rejected));
         }
         Ok(set)
     }
@@ -475,6 +507,44 @@ mod tests {
     }
 
     #[test]
+    fn small_order_and_non_canonical_ed25519_keys_are_not_used() {
+        // The issue's keys: the identity point (y = 1) and all zeros (order 4).
+        for x in [
+            "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        ] {
+            let reason =
+                parse(json!({"kty": "OKP", "crv": "Ed25519", "x": x})).expect_err("small order");
+            assert!(reason.contains("small-order"), "{reason}");
+        }
+        // y = 2^255 - 1 is not below p.
+        let non_canonical = URL_SAFE_NO_PAD.encode([[0xffu8; 31].as_slice(), &[0x7f]].concat());
+        let reason = parse(json!({"kty": "OKP", "crv": "Ed25519", "x": non_canonical}))
+            .expect_err("non-canonical");
+        assert!(reason.contains("canonical"), "{reason}");
+    }
+
+    #[test]
+    fn rsa_exponents_other_than_odd_from_3_to_33_bits_are_not_used() {
+        let jwk = TestKey::generate("RS256").public_jwk();
+        let with_e = |e: &[u8]| parse(with(jwk.clone(), "e", json!(URL_SAFE_NO_PAD.encode(e))));
+        for bad in [
+            &[1u8][..],
+            &[2],
+            &[0, 1],
+            &[1, 0, 0, 0, 0, 0, 0, 0, 1], // 2^64 + 1
+            &[2, 0, 0, 0, 1],             // 2^33 + 1: 34 bits
+            &[1, 0, 0],                   // 65536, even
+        ] {
+            let reason = with_e(bad).expect_err("bad exponent");
+            assert!(reason.contains("RSA public exponent"), "{bad:?}: {reason}");
+        }
+        for good in [&[3u8][..], &[1, 0, 1], &[1, 0, 0, 0, 1]] {
+            assert!(with_e(good).is_ok(), "{good:?}");
+        }
+    }
+
+    #[test]
     fn thumbprint_follows_rfc7638() {
         // RFC 7638 §3.1 example key and thumbprint.
         let key = parse(json!({
@@ -495,10 +565,11 @@ mod tests {
         let set = JwkSet::from_json(doc.to_string().as_bytes()).expect("one usable");
         assert_eq!((set.len(), set.rejected().len()), (1, 1));
         assert_eq!(set.rejected()[0].kid.as_deref(), Some("sym"));
-        assert!(matches!(
-            JwkSet::from_json(b"{\"keys\":[]}"),
-            Err(JwkSetError::NoUsableKey(_))
-        ));
+        assert!(
+            JwkSet::from_json(b"{\"keys\":[]}")
+                .expect("empty")
+                .is_empty()
+        );
         assert!(matches!(
             JwkSet::from_json(b"{\"kes\":[]}"),
             Err(JwkSetError::NotAKeySet)

@@ -1,9 +1,17 @@
 //! Finding the key for a token's `kid` in its provider's key set, refreshing
 //! the set when the kid is unknown (single-flight and cool-down live in the
 //! key cache), and saying precisely why no key was found.
+//!
+//! A request whose provider has no keys cached at all (first fetch still
+//! running, or failing) waits at most the configured initial wait, then gets
+//! `keys_unavailable`; the fetch goes on in its own task, so giving up never
+//! cancels it, and other providers' requests never wait on this one.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use crate::algorithm::Algorithm;
 use crate::error::{AuthError, Reason};
@@ -11,14 +19,24 @@ use crate::jwk::{Jwk, JwkSet};
 use crate::jwks::{KeyCache, cache::Trigger};
 use crate::routing::truncated;
 
+/// How long to wait and what to say when giving up.
+pub(crate) struct Waits {
+    /// `Retry-After` of a `keys_unavailable` answer.
+    pub retry_after: Duration,
+    /// Longest wait while no keys are cached.
+    pub initial_wait: Duration,
+}
+
 /// The key that may verify `alg` for `kid`, after at most one demand refresh.
 pub(crate) async fn find(
-    cache: &KeyCache,
+    cache: &Arc<KeyCache>,
     provider: &str,
     alg: Algorithm,
     kid: Option<&str>,
-    retry_after: Duration,
+    waits: &Waits,
 ) -> Result<Arc<Jwk>, AuthError> {
+    let retry_after = waits.retry_after;
+    let deadline = Instant::now() + waits.initial_wait;
     let (mut refreshed, mut waited) = (false, false);
     loop {
         // Read the fetch count before the keys: see the KeyCache docs.
@@ -35,12 +53,38 @@ pub(crate) async fn find(
                 None => unavailable(cache, retry_after),
             });
         }
-        if !waited && cache.wait_for_fetch_in_flight(seen).await {
-            waited = true;
-            continue;
+        // Bounded only while nothing is cached: with keys, a miss is an unknown kid
+        // and the fetch's own timeouts bound the wait.
+        let bound = keys.is_none().then_some(deadline);
+        let gave_up = || unavailable(cache, retry_after);
+        if !waited {
+            match bounded(bound, cache.wait_for_fetch_in_flight(seen)).await {
+                None => return Err(gave_up()),
+                Some(true) => {
+                    waited = true;
+                    continue;
+                }
+                Some(false) => {}
+            }
         }
-        let _ = cache.refresh(Trigger::Demand, seen).await;
+        if bound.is_some() {
+            let cache = Arc::clone(cache);
+            let fetch = tokio::spawn(async move { cache.refresh(Trigger::Demand, seen).await });
+            if bounded(bound, fetch).await.is_none() {
+                return Err(gave_up());
+            }
+        } else {
+            let _ = cache.refresh(Trigger::Demand, seen).await;
+        }
         refreshed = true;
+    }
+}
+
+/// `future`'s output, or `None` if `deadline` passes first.
+async fn bounded<T>(deadline: Option<Instant>, future: impl Future<Output = T>) -> Option<T> {
+    match deadline {
+        None => Some(future.await),
+        Some(deadline) => tokio::time::timeout_at(deadline, future).await.ok(),
     }
 }
 

@@ -16,7 +16,7 @@
 //! - `algorithm` — JOSE algorithm names and their aws-lc-rs parameters.
 //! - `json` — strict JSON (duplicate members refused).
 //! - `jws` — compact token parsing (canonical base64url, no `crit`, header never trusted).
-//! - `jwk` — JWK / JWKS parsing and usability rules.
+//! - `jwk` — JWK / JWKS parsing and usability rules; `ed25519` — refused Ed25519 encodings.
 //! - `claims` — `exp`, `nbf`, `iat`, `aud`, user-id checks.
 //! - `provider` — one identity provider's settings; Better Auth defaults.
 //! - `discovery` — OpenID discovery and the `internal_url` back-channel rewrite.
@@ -26,6 +26,7 @@
 //! - `verifier` — the decision pipeline; `explain` — the same decision step by step.
 //! - `error` — reason codes, [`AuthError`], [`InitError`]; `status` — key-set health.
 //! - `clock`, `secret`, `dev_key` — time source, HMAC secret, development key.
+//! - `redact` — URLs shown without their credentials (`user:***@`).
 //! - `observe` — metric names and descriptions.
 #![warn(missing_docs)]
 
@@ -34,6 +35,7 @@ mod claims;
 mod clock;
 mod dev_key;
 mod discovery;
+mod ed25519;
 mod error;
 mod explain;
 mod json;
@@ -43,6 +45,7 @@ mod jws;
 mod key_lookup;
 mod observe;
 mod provider;
+mod redact;
 mod routing;
 mod secret;
 mod status;
@@ -55,11 +58,13 @@ pub use dev_key::{DevKeyError, DevelopmentKey};
 pub use error::{AuthError, InitError, Reason};
 pub use explain::{Explanation, Step, StepOutcome};
 pub use jwk::{Jwk, JwkSet, JwkSetError, RejectedKey};
+pub use jwks::{MAX_REDIRECTS, redirect_refusal};
 pub use observe::{
     AUTH_FAILURES, AUTH_SUCCESS, JWKS_FETCHES, JWKS_KEY_SET_AGE, JWKS_KEYS, TOKEN_CACHE_HITS,
     TOKEN_CACHE_MISSES, describe_metrics,
 };
 pub use provider::{DEFAULT_LEEWAY, KeySource, ProviderConfig};
+pub use redact::{RedactedUrl, redact_url};
 pub use secret::HmacSecret;
 pub use status::{KeySetState, ProviderStatus};
 pub use verifier::{FetchSettings, VerifiedToken, Verifier, VerifierConfig};

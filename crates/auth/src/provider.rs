@@ -10,6 +10,7 @@ use url::Url;
 use crate::algorithm::Algorithm;
 use crate::error::InitError;
 use crate::jwk::JwkSet;
+use crate::redact::{RedactedUrl, redact_url};
 use crate::secret::HmacSecret;
 
 /// Settings of one identity provider.
@@ -28,8 +29,10 @@ pub struct ProviderConfig {
     pub audiences: Option<Vec<String>>,
     /// Allowed algorithms; empty means every asymmetric one (plus HMAC with a secret).
     pub algorithms: Vec<Algorithm>,
-    /// Claim holding the user id; `None` means `user_id`, then `sub`.
-    pub user_claim: Option<String>,
+    /// Claims holding the user id, tried in order (the first present one counts):
+    /// `["sub"]` by default, `["user_id", "sub"]` for Better Auth. `sub` must be a
+    /// string; another claim may also be an integer.
+    pub user_claims: Vec<String>,
     /// Clock-skew allowance for `exp`, `nbf`, `iat`.
     pub leeway: Duration,
     /// Shared secret: HS256/384/512 are accepted for this provider only when set.
@@ -39,7 +42,7 @@ pub struct ProviderConfig {
 }
 
 /// Where a provider's verification keys come from.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum KeySource {
     /// A JWKS document at this URL.
     JwksUrl(Url),
@@ -49,12 +52,22 @@ pub enum KeySource {
     Static(JwkSet),
 }
 
-/// Default clock-skew allowance (SPEC §3 `JWT_LEEWAY_SECONDS`).
+impl fmt::Debug for KeySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeySource::JwksUrl(url) => write!(f, "JwksUrl({})", RedactedUrl::new(url)),
+            KeySource::Discovery => f.write_str("Discovery"),
+            KeySource::Static(set) => f.debug_tuple("Static").field(set).finish(),
+        }
+    }
+}
+
+/// Default clock-skew allowance (`JWT_LEEWAY_SECONDS`).
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
 
 impl ProviderConfig {
     /// A provider with defaults: no audience check, all asymmetric algorithms,
-    /// `user_id`/`sub`, 30 s leeway, no secret.
+    /// user id from `sub`, 30 s leeway, no secret.
     pub fn new(name: impl Into<String>, issuer: impl Into<String>, keys: KeySource) -> Self {
         ProviderConfig {
             name: name.into(),
@@ -63,15 +76,16 @@ impl ProviderConfig {
             internal_url: None,
             audiences: None,
             algorithms: Vec::new(),
-            user_claim: None,
+            user_claims: vec!["sub".to_owned()],
             leeway: DEFAULT_LEEWAY,
             hmac_secret: None,
             issuer_setting: None,
         }
     }
 
-    /// Better Auth defaults (SPEC §3): keys from `<base>/api/auth/jwks`,
-    /// issuer = origin of `base`, audience = issuer.
+    /// Better Auth defaults: keys from `<base>/api/auth/jwks`, issuer = origin of
+    /// `base`, audience = issuer, user id from `user_id`, then `sub` (the Better Auth
+    /// JWT plugin's payload carries the user's id; `sub` when it is customised away).
     ///
     /// ```
     /// use backend_api_auth::ProviderConfig;
@@ -88,6 +102,7 @@ impl ProviderConfig {
         let issuer = base_url.origin().ascii_serialization();
         ProviderConfig {
             audiences: Some(vec![issuer.clone()]),
+            user_claims: vec!["user_id".to_owned(), "sub".to_owned()],
             issuer_setting: Some("BETTER_AUTH_ISSUER".into()),
             ..ProviderConfig::new("better-auth", issuer, KeySource::JwksUrl(jwks))
         }
@@ -150,13 +165,19 @@ impl ProviderConfig {
         if self.audiences.as_ref().is_some_and(Vec::is_empty) {
             return Err(InitError::EmptyAudiences(self.name.clone()));
         }
+        if self.user_claims.iter().all(|c| c.trim().is_empty()) {
+            return Err(InitError::NoUserClaim(self.name.clone()));
+        }
         let bad_url = |detail: String| InitError::BadUrl {
             provider: self.name.clone(),
             detail,
         };
         for url in self.jwks_url().into_iter().chain(&self.internal_url) {
             if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-                return Err(bad_url(format!("{url} is not an http(s) URL")));
+                return Err(bad_url(format!(
+                    "{} is not an http(s) URL",
+                    RedactedUrl::new(url)
+                )));
             }
         }
         match &self.keys {
@@ -167,7 +188,7 @@ impl ProviderConfig {
                 Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(()),
                 _ => Err(bad_url(format!(
                     "discovery needs an http(s) issuer URL, {:?} is not one",
-                    self.issuer
+                    redact_url(&self.issuer)
                 ))),
             },
             _ => Ok(()),
@@ -179,12 +200,15 @@ impl fmt::Debug for ProviderConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProviderConfig")
             .field("name", &self.name)
-            .field("issuer", &self.issuer)
+            .field("issuer", &redact_url(&self.issuer))
             .field("keys", &self.keys)
-            .field("internal_url", &self.internal_url.as_ref().map(Url::as_str))
+            .field(
+                "internal_url",
+                &self.internal_url.as_ref().map(RedactedUrl::new),
+            )
             .field("audiences", &self.audiences)
             .field("algorithms", &self.algorithms)
-            .field("user_claim", &self.user_claim)
+            .field("user_claims", &self.user_claims)
             .field("leeway", &self.leeway)
             .field(
                 "hmac_secret",
@@ -210,6 +234,9 @@ mod tests {
             Some("http://frontend:3000/api/auth/jwks")
         );
         assert_eq!(p.issuer_setting.as_deref(), Some("BETTER_AUTH_ISSUER"));
+        assert_eq!(p.user_claims, ["user_id", "sub"]);
+        let other = ProviderConfig::new("kc", "https://kc", KeySource::Discovery);
+        assert_eq!(other.user_claims, ["sub"], "other providers read sub");
         let nested =
             ProviderConfig::better_auth(&Url::parse("https://x.example/app/").expect("url"));
         assert_eq!(

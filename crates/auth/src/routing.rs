@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use crate::algorithm::Algorithm;
 use crate::error::{AuthError, Reason};
 use crate::provider::ProviderConfig;
+use crate::redact::redact_url;
 
 /// Untrusted text is cut to this many characters in messages.
 pub(crate) fn truncated(s: &str, max: usize) -> String {
@@ -62,15 +63,17 @@ pub(crate) fn unknown_issuer(iss: &str, providers: &[&ProviderConfig]) -> AuthEr
             };
             format!(
                 "token iss is {shown} but the configured issuer is {}{slash}: set {setting}={shown} if that issuer is trusted",
-                only.issuer
+                redact_url(&only.issuer)
             )
         }
         many => {
             let listed: Vec<String> = many
                 .iter()
                 .map(|p| match &p.issuer_setting {
-                    Some(setting) => format!("{} ({}, set by {setting})", p.issuer, p.name),
-                    None => format!("{} ({})", p.issuer, p.name),
+                    Some(setting) => {
+                        format!("{} ({}, set by {setting})", redact_url(&p.issuer), p.name)
+                    }
+                    None => format!("{} ({})", redact_url(&p.issuer), p.name),
                 })
                 .collect();
             format!(

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::jwk::{RejectedKey, describe_unusable};
+
 /// Health of a provider's key set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeySetState {
@@ -14,6 +16,9 @@ pub enum KeySetState {
     Stale,
     /// No usable keys: never fetched successfully, or too old to keep serving.
     Unavailable,
+    /// The last fetch answered a well-formed key set without any usable key: it is
+    /// authoritative, so every token is refused until the provider publishes one.
+    Empty,
 }
 
 impl KeySetState {
@@ -29,6 +34,7 @@ impl KeySetState {
             KeySetState::Fresh => "fresh",
             KeySetState::Stale => "stale",
             KeySetState::Unavailable => "unavailable",
+            KeySetState::Empty => "empty",
         }
     }
 }
@@ -48,10 +54,36 @@ pub struct ProviderStatus {
     pub key_count: usize,
     /// Their key ids.
     pub key_ids: Vec<String>,
+    /// Keys of the served set that are never used, with the reason (no key material).
+    pub unusable_keys: Vec<RejectedKey>,
     /// Time since the served key set was fetched.
     pub age: Option<Duration>,
     /// The last fetch error: names the URL or host and the fix, never a secret.
     pub last_error: Option<String>,
     /// Fetch attempts so far.
     pub fetches: u64,
+}
+
+impl ProviderStatus {
+    /// Why tokens of this provider cannot be verified now (`None` when they can):
+    /// the reason `/ready` and `doctor` give. Never shows credentials.
+    pub fn problem(&self) -> Option<String> {
+        let at = self
+            .jwks_url
+            .as_deref()
+            .map_or_else(String::new, |url| format!(" at {url}"));
+        match self.state {
+            KeySetState::Fresh | KeySetState::Stale => None,
+            KeySetState::Pending => Some("the key set has not been fetched yet".to_owned()),
+            KeySetState::Empty => Some(format!(
+                "{}{at}: every token of this provider is refused until it publishes a usable key",
+                describe_unusable(&self.unusable_keys)
+            )),
+            KeySetState::Unavailable => Some(
+                self.last_error
+                    .clone()
+                    .unwrap_or_else(|| format!("no usable key set{at}")),
+            ),
+        }
+    }
 }

@@ -18,11 +18,12 @@ use crate::jwk::KeyCheck;
 pub use crate::jwks::FetchSettings;
 use crate::jwks::{Fetcher, KeyCache, cache::Trigger};
 use crate::jws::Compact;
+use crate::key_lookup::{self, Waits};
 use crate::observe;
 use crate::provider::ProviderConfig;
+use crate::routing;
 use crate::status::ProviderStatus;
 use crate::token_cache::{Entry, TokenCache};
-use crate::{key_lookup, routing};
 
 /// Everything the verifier needs; build it directly (no environment reading here).
 #[derive(Debug, Clone)]
@@ -77,7 +78,7 @@ struct Inner {
     providers: Vec<Provider>,
     by_issuer: HashMap<String, usize>,
     max_token_bytes: usize,
-    retry_after: Duration,
+    waits: Waits,
     clock: Arc<dyn Clock>,
     tokens: TokenCache,
     started: AtomicBool,
@@ -118,6 +119,7 @@ impl Verifier {
             .fetch
             .refresh_cooldown
             .clamp(Duration::from_secs(1), Duration::from_secs(30));
+        let initial_wait = config.fetch.initial_wait;
         let fetcher = Arc::new(Fetcher::new(config.fetch)?);
         let mut providers = Vec::with_capacity(config.providers.len());
         let mut by_issuer = HashMap::new();
@@ -157,7 +159,10 @@ impl Verifier {
                 providers,
                 by_issuer,
                 max_token_bytes: config.max_token_bytes,
-                retry_after,
+                waits: Waits {
+                    retry_after,
+                    initial_wait,
+                },
                 clock,
                 tokens: TokenCache::new(config.token_cache_capacity),
                 started: AtomicBool::new(false),
@@ -242,7 +247,7 @@ impl Verifier {
                 AuthError::new(Reason::KeysUnavailable, "the key set could not be fetched")
                     .with_hint(message)
                     .with_provider(p.name.clone())
-                    .with_retry_after(self.inner.retry_after)
+                    .with_retry_after(self.inner.waits.retry_after)
             })
     }
 
@@ -337,13 +342,12 @@ impl Verifier {
             trace.pass("key", || "shared secret of the provider".into());
             None
         } else {
-            let retry_after = inner.retry_after;
             let key = key_lookup::find(
                 &provider.keys,
                 &provider.name,
                 alg,
                 compact.kid(),
-                retry_after,
+                &inner.waits,
             )
             .await
             .map_err(|e| trace.fail("key", with_provider(e)))?;
@@ -392,7 +396,7 @@ impl Verifier {
                 "no audience configured for this provider".into()
             }),
         }
-        let user_id = claims::user_id(claims, provider.config.user_claim.as_deref())
+        let user_id = claims::user_id(claims, &provider.config.user_claims)
             .map_err(|e| trace.fail("user", with_provider(e)))?;
         trace.pass("user", || format!("user id {user_id:?}"));
 

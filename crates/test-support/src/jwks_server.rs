@@ -2,7 +2,7 @@
 //! swapped at runtime, it counts requests, can be stopped (connection refused)
 //! and restarted on the same port, and can misbehave in the ways identity
 //! providers do (slow, HTML, 404, not JSON, empty set, garbage, oversized).
-//! It also serves an OpenID discovery document for discovery tests.
+//! It also serves an OpenID discovery document for discovery tests, and can redirect.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,6 +40,8 @@ pub enum Behaviour {
     Slow(Duration),
     /// More than 256 KiB of JSON.
     Huge,
+    /// 302 Found to this location (absolute or relative).
+    RedirectTo(String),
 }
 
 struct Shared {
@@ -243,6 +245,13 @@ async fn handle(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
             "application/octet-stream",
             vec![0xffu8, 0x00, 0x9c, 0x13, 0x37],
         ),
+        Behaviour::RedirectTo(location) => {
+            let mut answer = response(StatusCode::FOUND, "text/plain", "moved");
+            if let Ok(value) = HeaderValue::from_str(&location) {
+                answer.headers_mut().insert(header::LOCATION, value);
+            }
+            answer
+        }
         Behaviour::Huge => json(format!(
             r#"{{"keys":[],"pad":"{}"}}"#,
             "x".repeat(300 * 1024)

@@ -109,7 +109,9 @@ fn provider(entry: ProviderEntry, default_leeway: Duration) -> Result<ProviderCo
         internal_url: entry.internal_url,
         audiences: entry.audiences,
         algorithms,
-        user_claim: entry.user_claim,
+        // Providers from this file read `sub` unless told otherwise; `user_id` (the Better
+        // Auth default) means nothing to them.
+        user_claims: vec![entry.user_claim.unwrap_or_else(|| "sub".to_owned())],
         leeway: entry
             .leeway_seconds
             .map(Duration::from_secs)

@@ -129,7 +129,7 @@ fn provider(provider: &ProviderConfig) -> Value {
         "internal_url": provider.internal_url.as_ref().map(Url::as_str),
         "audiences": provider.audiences,
         "algorithms": provider.algorithms.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "user_claim": provider.user_claim,
+        "user_claims": provider.user_claims,
         "leeway_seconds": provider.leeway.as_secs_f64(),
         "hs256": provider.hmac_secret.is_some(),
     })

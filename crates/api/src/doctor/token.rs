@@ -250,7 +250,7 @@ fn default_fix(reason: Reason) -> &'static str {
             "the issuer's clock is ahead of this machine's: synchronise them (NTP)"
         }
         Reason::ClaimMissing => {
-            "the provider must put exp and the user claim (user_claim, default user_id or sub) in the token"
+            "the provider must put exp and the user claim (user_claim: default sub; Better Auth: user_id, then sub) in the token"
         }
         Reason::KeysUnavailable => {
             "the provider's keys cannot be fetched: run `backend-api doctor`"

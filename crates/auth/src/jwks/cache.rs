@@ -2,6 +2,12 @@
 //! refresh (Cache-Control max-age, bounded), single-flight refresh on demand
 //! with a cool-down, and stale-if-error up to `max_stale`.
 //!
+//! A fetch that answers a well-formed key set is authoritative: it replaces the
+//! served set at once, even when it lists no usable key (keys it no longer lists
+//! are refused from then on, and an empty set makes the provider not ready).
+//! Only a failed fetch (transport error, bad status, not a key set) keeps the
+//! previous set, and only while it is younger than `max_stale`.
+//!
 //! Concurrency design: readers take a cheap snapshot (`RwLock<Arc<JwkSet>>`);
 //! every fetch happens while holding `refresh_lock`, and `started` counts
 //! fetches begun. A caller remembers `started` *before* looking at the keys;
@@ -21,9 +27,10 @@ use url::Url;
 use super::{FetchSettings, Fetcher};
 use crate::clock::Clock;
 use crate::discovery;
-use crate::jwk::JwkSet;
+use crate::jwk::{self, JwkSet};
 use crate::observe;
 use crate::provider::{KeySource, ProviderConfig};
+use crate::redact::{RedactedUrl, redact_url};
 use crate::status::{KeySetState, ProviderStatus};
 
 /// Shortest delay of the background loop, so a zero cool-down cannot spin.
@@ -261,9 +268,14 @@ impl KeyCache {
             }
         };
         let fetched = self.fetcher.get_json(&url).await?;
-        let set = JwkSet::from_json(&fetched.body).map_err(|e| format!("GET {url}: {e}"))?;
+        let shown = RedactedUrl::new(&url);
+        let set = JwkSet::from_json(&fetched.body).map_err(|e| format!("GET {shown}: {e}"))?;
         for rejected in set.rejected() {
-            tracing::warn!(provider = %self.provider, %url, kid = ?rejected.kid, reason = %rejected.reason, "key in the key set is not used");
+            // The reason names the rule broken (size, exponent, curve…), never key material.
+            tracing::warn!(provider = %self.provider, url = %shown, kid = ?rejected.kid, reason = %rejected.reason, "key in the key set is unusable and never used");
+        }
+        if set.is_empty() {
+            tracing::warn!(provider = %self.provider, url = %shown, problem = %jwk::describe_unusable(set.rejected()), "the fetched key set has no usable key: every token of this provider is refused and it is not ready");
         }
         Ok((set, fetched.max_age))
     }
@@ -293,19 +305,21 @@ impl KeyCache {
     }
 
     fn state_of(&self, state: &State) -> KeySetState {
-        match (&self.origin, state.keys.is_some()) {
+        let keys = state.keys.as_ref();
+        match (&self.origin, keys) {
             (Origin::Static, _) => KeySetState::Fresh,
-            (_, false) if self.attempts() == 0 => KeySetState::Pending,
-            (_, false) => KeySetState::Unavailable,
-            (_, true)
+            (_, None) if self.attempts() == 0 => KeySetState::Pending,
+            (_, None) => KeySetState::Unavailable,
+            (_, Some(_))
                 if self
                     .age(state)
                     .is_some_and(|a| a > self.fetcher.settings().max_stale) =>
             {
                 KeySetState::Unavailable
             }
-            (_, true) if state.last_error.is_some() => KeySetState::Stale,
-            (_, true) => KeySetState::Fresh,
+            (_, Some(set)) if set.is_empty() => KeySetState::Empty,
+            (_, Some(_)) if state.last_error.is_some() => KeySetState::Stale,
+            (_, Some(_)) => KeySetState::Fresh,
         }
     }
 
@@ -325,16 +339,21 @@ impl KeyCache {
         let state = self.read();
         let jwks_url = match &self.origin {
             Origin::Static => None,
-            Origin::Url(url) => Some(url.to_string()),
-            Origin::Discovery { .. } => state.discovered.as_ref().map(Url::to_string),
+            Origin::Url(url) => Some(url),
+            Origin::Discovery { .. } => state.discovered.as_ref(),
         };
         ProviderStatus {
             name: config.name.clone(),
-            issuer: config.issuer.clone(),
-            jwks_url,
+            issuer: redact_url(&config.issuer),
+            jwks_url: jwks_url.map(|url| RedactedUrl::new(url).to_string()),
             state: self.state_of(&state),
             key_count: state.keys.as_ref().map_or(0, |k| k.len()),
             key_ids: state.keys.as_ref().map(|k| k.key_ids()).unwrap_or_default(),
+            unusable_keys: state
+                .keys
+                .as_ref()
+                .map(|k| k.rejected().to_vec())
+                .unwrap_or_default(),
             age: self.age(&state),
             last_error: state.last_error.clone(),
             fetches: self.attempts(),

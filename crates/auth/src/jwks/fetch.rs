@@ -1,6 +1,7 @@
 //! One bounded HTTP GET of a JSON document (a JWKS or an OpenID configuration):
-//! connect and total timeouts, a body size limit, and errors that name the URL,
-//! say what came back and what to fix.
+//! connect and total timeouts, a body size limit, the redirect rule of `redirect`,
+//! and errors that name the URL (never its credentials), say what came back and
+//! what to fix.
 
 use std::error::Error as _;
 use std::time::Duration;
@@ -10,6 +11,7 @@ use url::Url;
 
 use super::FetchSettings;
 use crate::error::InitError;
+use crate::redact::RedactedUrl;
 
 /// A successful answer.
 pub(crate) struct Fetched {
@@ -32,7 +34,7 @@ impl Fetcher {
         let client = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.total_timeout)
-            .redirect(reqwest::redirect::Policy::limited(3))
+            .redirect(super::redirect::policy())
             .user_agent(concat!("backend-api-auth/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| InitError::HttpClient(e.to_string()))?;
@@ -46,6 +48,7 @@ impl Fetcher {
     /// GETs `url` expecting JSON. The error text is for operators: it names the
     /// URL and the likely fix, and never contains response bodies.
     pub(crate) async fn get_json(&self, url: &Url) -> Result<Fetched, String> {
+        let shown = RedactedUrl::new(url);
         let mut response = self
             .client
             .get(url.clone())
@@ -56,13 +59,13 @@ impl Fetcher {
         let status = response.status();
         if !status.is_success() {
             return Err(format!(
-                "GET {url} answered HTTP {status}; check that this is the key-set URL (Better Auth serves it at /api/auth/jwks when its jwt plugin is enabled)"
+                "GET {shown} answered HTTP {status}; check that this is the key-set URL (Better Auth serves it at /api/auth/jwks when its jwt plugin is enabled)"
             ));
         }
         let limit = self.settings.max_body_bytes;
         let too_large = || {
             format!(
-                "GET {url} returned more than {limit} bytes; a key set is far smaller, check the URL"
+                "GET {shown} returned more than {limit} bytes; a key set is far smaller, check the URL"
             )
         };
         if response.content_length().is_some_and(|n| n > limit as u64) {
@@ -83,7 +86,7 @@ impl Fetcher {
         }
         if is_html || body.trim_ascii_start().starts_with(b"<") {
             return Err(format!(
-                "GET {url} returned an HTML page, not JSON; the URL points at a web page (wrong path, or a proxy/login page) instead of the key set"
+                "GET {shown} returned an HTML page, not JSON; the URL points at a web page (wrong path, or a proxy/login page) instead of the key set"
             ));
         }
         Ok(Fetched { body, max_age })
@@ -119,13 +122,16 @@ pub(crate) fn max_age(value: &str) -> Option<Duration> {
 /// Turns a transport failure into words an operator can act on.
 fn describe_transport(url: &Url, error: &reqwest::Error, settings: &FetchSettings) -> String {
     let host = url.host_str().unwrap_or("?");
+    let is_domain = matches!(url.host(), Some(url::Host::Domain(_)));
+    let url = RedactedUrl::new(url);
     if error.is_timeout() {
         // A stalled DNS lookup also ends here, so name the internal_url fix for hostnames.
-        let dns_note = match url.host() {
-            Some(url::Host::Domain(_)) => format!(
+        let dns_note = if is_domain {
+            format!(
                 "; if {host} is the public hostname of the identity provider, set internal_url to its in-cluster address"
-            ),
-            _ => String::new(),
+            )
+        } else {
+            String::new()
         };
         return format!(
             "GET {url} timed out (connect limit {:?}, total limit {:?}); the identity provider is slow or unreachable from here{dns_note}",
@@ -152,6 +158,8 @@ fn describe_transport(url: &Url, error: &reqwest::Error, settings: &FetchSetting
     format!("GET {url} failed: {chain}")
 }
 
+/// The error and its causes. reqwest takes credentials out of the URL it requests,
+/// but a redirect's `Location` may carry some: that URL is shown redacted.
 fn source_chain(error: &reqwest::Error) -> String {
     let mut parts = vec![error.to_string()];
     let mut source = error.source();
@@ -159,7 +167,11 @@ fn source_chain(error: &reqwest::Error) -> String {
         parts.push(s.to_string());
         source = s.source();
     }
-    parts.join(": ")
+    let chain = parts.join(": ");
+    match error.url() {
+        Some(url) => chain.replace(url.as_str(), &RedactedUrl::new(url).to_string()),
+        None => chain,
+    }
 }
 
 #[cfg(test)]

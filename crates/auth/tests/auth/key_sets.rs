@@ -214,13 +214,74 @@ async fn garbage_answer_is_a_clear_error() {
     assert!(hint.contains("not JSON"), "{hint}");
 }
 
+/// A fetched, well-formed empty set is authoritative: every key it no longer lists is
+/// refused as `unknown_kid` from that fetch on (a cached verdict too), and the provider
+/// is not ready, with a reason.
 #[tokio::test]
-async fn empty_key_set_is_a_clear_error() {
-    let (hint, _) = fetch_error(Behaviour::EmptyKeys).await;
-    assert!(
-        hint.contains("no usable signing key") && hint.contains("empty"),
-        "{hint}"
+async fn empty_key_set_revokes_every_key_and_makes_the_provider_not_ready() {
+    let key = TestKey::generate("EdDSA");
+    let setup = Setup::new(&[&key]).await;
+    let token = key.sign(&setup.claims("cached"));
+    assert!(setup.verifier.verify(&token).await.is_ok(), "cached now");
+    setup.server.set_behaviour(Behaviour::EmptyKeys);
+    setup
+        .verifier
+        .refresh("idp")
+        .await
+        .expect("a well-formed empty set is a successful fetch");
+    assert_eq!(
+        reason(setup.verifier.verify(&token).await),
+        Reason::UnknownKid
     );
+    let fresh = key.sign(&setup.claims("new"));
+    assert_eq!(
+        reason(setup.verifier.verify(&fresh).await),
+        Reason::UnknownKid
+    );
+    let status = &setup.verifier.status()[0];
+    assert_eq!((status.state, status.key_count), (KeySetState::Empty, 0));
+    assert!(!status.state.usable());
+    let problem = status.problem().expect("not ready");
+    assert!(problem.contains("empty"), "{problem}");
+
+    // Publishing a key again makes it ready again.
+    setup.server.set_behaviour(Behaviour::Serve);
+    setup.verifier.refresh("idp").await.expect("refresh");
+    assert_eq!(setup.verifier.status()[0].state, KeySetState::Fresh);
+    assert!(setup.verifier.verify(&fresh).await.is_ok());
+}
+
+#[tokio::test]
+async fn failed_fetches_serve_the_last_set_only_up_to_the_configured_stale_max() {
+    let key = TestKey::generate("EdDSA");
+    let fetch = FetchSettings {
+        max_stale: Duration::from_secs(600),
+        ..helpers::test_fetch()
+    };
+    let setup = Setup::with_fetch(&[&key], fetch).await;
+    setup.server.set_behaviour(Behaviour::Status(503));
+    setup.verifier.refresh("idp").await.expect_err("503");
+    setup.clock.advance(Duration::from_secs(599));
+    assert!(
+        setup
+            .verifier
+            .verify(&key.sign(&setup.claims("stale")))
+            .await
+            .is_ok(),
+        "stale-if-error within the bound"
+    );
+    assert_eq!(setup.verifier.status()[0].state, KeySetState::Stale);
+    setup.clock.advance(Duration::from_secs(2));
+    assert_eq!(
+        reason(
+            setup
+                .verifier
+                .verify(&key.sign(&setup.claims("late")))
+                .await
+        ),
+        Reason::KeysUnavailable
+    );
+    assert_eq!(setup.verifier.status()[0].state, KeySetState::Unavailable);
 }
 
 #[tokio::test]
@@ -235,16 +296,13 @@ async fn key_set_of_only_unusable_keys_says_why_each_is_unusable() {
         vec![helpers::provider("idp", &server.jwks_url())],
         helpers::clock(),
     );
-    let hint = verifier
-        .refresh("idp")
-        .await
-        .expect_err("unusable")
-        .hint()
-        .expect("hint")
-        .to_owned();
+    verifier.refresh("idp").await.expect("well-formed");
+    let status = &verifier.status()[0];
+    assert_eq!((status.state, status.key_count), (KeySetState::Empty, 0));
+    let problem = status.problem().expect("not ready");
     assert!(
-        hint.contains("use is \"enc\"") && hint.contains("symmetric"),
-        "{hint}"
+        problem.contains("use is \"enc\"") && problem.contains("symmetric"),
+        "{problem}"
     );
 }
 
@@ -330,4 +388,82 @@ async fn random_kid_flood_is_bounded_by_the_cooldown() {
         assert_eq!(setup.server.jwks_requests() - before, 1);
         setup.pass_cooldown();
     }
+}
+
+/// With nothing cached and a stalled key endpoint, a request waits at most the initial
+/// wait (not the fetch's own 30 s timeout here), and the other provider is not slowed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_first_fetch_is_waited_for_only_up_to_the_initial_wait() {
+    let (stalled_key, healthy_key) = (TestKey::generate("EdDSA"), TestKey::generate("ES256"));
+    let stalled = JwksServer::start(jwks(&[&stalled_key])).await;
+    stalled.set_behaviour(Behaviour::Slow(Duration::from_secs(60)));
+    let healthy = JwksServer::start(jwks(&[&healthy_key])).await;
+    let fetch = FetchSettings {
+        total_timeout: Duration::from_secs(30),
+        initial_wait: Duration::from_millis(300),
+        ..helpers::test_fetch()
+    };
+    let other_issuer = "https://other.example.com";
+    let other = backend_api_auth::ProviderConfig {
+        issuer: other_issuer.into(),
+        ..helpers::provider("healthy", &healthy.jwks_url())
+    };
+    let verifier = helpers::verifier_with(
+        vec![helpers::provider("stalled", &stalled.jwks_url()), other],
+        helpers::clock(),
+        fetch,
+    );
+    verifier.start();
+    let now = test_support::now();
+    let token = stalled_key.sign(&test_support::claims(
+        helpers::ISSUER,
+        helpers::AUDIENCE,
+        "u",
+        now,
+    ));
+    let refused = tokio::time::timeout(Duration::from_secs(10), verifier.verify(&token))
+        .await
+        .expect("answered after the initial wait, long before the fetch timeout");
+    let error = refused.expect_err("no keys yet");
+    assert_eq!(error.reason(), Reason::KeysUnavailable);
+    assert!(error.retry_after().is_some());
+    let healthy_token = healthy_key.sign(&test_support::claims(
+        other_issuer,
+        helpers::AUDIENCE,
+        "v",
+        now,
+    ));
+    let accepted = tokio::time::timeout(Duration::from_secs(10), verifier.verify(&healthy_token))
+        .await
+        .expect("the healthy provider does not wait on the stalled one")
+        .expect("accepted");
+    assert_eq!(accepted.user_id, "v");
+    assert!(stalled.jwks_requests() >= 1);
+}
+
+#[tokio::test]
+async fn redirects_are_followed_up_to_the_cap() {
+    let key = TestKey::generate("EdDSA");
+    let target = JwksServer::start(jwks(&[&key])).await;
+    let hop = JwksServer::start(jwks(&[])).await;
+    hop.set_behaviour(Behaviour::RedirectTo(target.jwks_url()));
+    let verifier = helpers::verifier(
+        vec![helpers::provider("idp", &hop.jwks_url())],
+        helpers::clock(),
+    );
+    verifier
+        .refresh("idp")
+        .await
+        .expect("one http -> http hop is followed");
+    assert_eq!(verifier.status()[0].key_count, 1);
+
+    hop.set_behaviour(Behaviour::RedirectTo(hop.jwks_url()));
+    let error = verifier.refresh("idp").await.expect_err("redirect loop");
+    let hint = error.hint().expect("hint");
+    assert!(hint.contains("more than 3 redirects"), "{hint}");
+    assert_eq!(
+        hop.jwks_requests(),
+        1 + 4,
+        "the first fetch, then 4 requests of the loop"
+    );
 }

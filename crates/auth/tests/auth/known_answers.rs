@@ -35,7 +35,7 @@ fn rfc7515_verifier_at(jwk: serde_json::Value, clock: Arc<dyn Clock>) -> Verifie
         JwkSet::from_json(json!({ "keys": [jwk] }).to_string().as_bytes()).expect("RFC key parses");
     let provider = ProviderConfig {
         // The RFC payload has no user claim; use iss so the token can be accepted.
-        user_claim: Some("iss".into()),
+        user_claims: vec!["iss".into()],
         ..ProviderConfig::new("rfc", "joe", KeySource::Static(set))
     };
     let config = VerifierConfig {

@@ -6,12 +6,16 @@ mod helpers;
 mod algorithms;
 /// One test per attack of the issue, each asserting the exact reason code.
 mod attacks;
+/// Credentials inside configured URLs never show in status, errors or hints.
+mod credentials;
 /// OpenID discovery and the internal_url back channel.
 mod discovery;
 /// Tokens minted by Python `cryptography` for every algorithm (fixtures/).
 mod fixtures;
 /// Property test over the token parser: no panic, no accept.
 mod fuzz;
+/// Unusable keys (small-order Ed25519, bad RSA exponents) are never counted nor used.
+mod key_hygiene;
 /// Key-set lifecycle against a real JWKS server: rotation, outages, bad answers, single-flight.
 mod key_sets;
 /// RFC 8037 §A.4, RFC 7515 §A.2 and §A.3 examples.

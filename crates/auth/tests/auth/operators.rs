@@ -128,30 +128,48 @@ async fn development_key_signs_tokens_the_development_provider_accepts() {
     std::fs::remove_dir_all(dir).ok();
 }
 
+/// `{"user_id":"bob","sub":"alice"}` is alice for a provider that reads `sub` (every provider
+/// from the providers file by default) and bob only for Better Auth, whose default is
+/// `user_id`, then `sub`.
 #[tokio::test]
-async fn user_claim_setting_picks_the_user_id() {
+async fn user_id_claim_counts_only_where_the_provider_reads_it() {
     let key = TestKey::generate("EdDSA");
-    let setup = Setup::new(&[&key]).await;
-    let mut claims = setup.claims("sub-value");
-    claims["user_id"] = json!("user-id-value");
-    assert_eq!(
-        setup
-            .verifier
-            .verify(&key.sign(&claims))
-            .await
-            .expect("ok")
-            .user_id,
-        "user-id-value"
+    let server = test_support::JwksServer::start(test_support::jwks(&[&key])).await;
+    let clock = helpers::clock();
+    let mut better_auth =
+        ProviderConfig::better_auth(&Url::parse(&server.base_url()).expect("url"));
+    better_auth.keys = KeySource::JwksUrl(Url::parse(&server.jwks_url()).expect("url"));
+    let better_auth_issuer = better_auth.issuer.clone();
+    let verifier = helpers::verifier(
+        vec![helpers::provider("file", &server.jwks_url()), better_auth],
+        clock,
     );
-    claims.as_object_mut().expect("obj").remove("sub");
-    claims.as_object_mut().expect("obj").remove("user_id");
+    let both = |iss: &str, aud: &str| {
+        let mut claims = test_support::claims(iss, aud, "alice", test_support::now());
+        claims["user_id"] = json!("bob");
+        key.sign(&claims)
+    };
+    let from_file = verifier
+        .verify(&both(helpers::ISSUER, helpers::AUDIENCE))
+        .await
+        .expect("accepted");
+    assert_eq!(from_file.user_id, "alice");
+    let from_better_auth = verifier
+        .verify(&both(&better_auth_issuer, &better_auth_issuer))
+        .await
+        .expect("accepted");
+    assert_eq!(from_better_auth.user_id, "bob");
+
+    let mut integer_sub =
+        test_support::claims(helpers::ISSUER, helpers::AUDIENCE, "x", test_support::now());
+    integer_sub["sub"] = json!(42);
     assert_eq!(
-        setup
-            .verifier
-            .verify(&key.sign(&claims))
-            .await
-            .expect_err("no user")
-            .reason(),
+        helpers::reason(verifier.verify(&key.sign(&integer_sub)).await),
+        Reason::TokenMalformed
+    );
+    integer_sub.as_object_mut().expect("obj").remove("sub");
+    assert_eq!(
+        helpers::reason(verifier.verify(&key.sign(&integer_sub)).await),
         Reason::ClaimMissing
     );
 }
