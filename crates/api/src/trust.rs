@@ -79,6 +79,8 @@ pub fn verifier(config: &Config, clock: Arc<dyn Clock>) -> Result<Verifier, Trus
     }
     let fetch = FetchSettings {
         refresh_cooldown: config.auth.jwks_refresh_cooldown,
+        max_stale: config.auth.jwks_stale_max,
+        initial_wait: config.auth.jwks_initial_wait,
         ..FetchSettings::default()
     };
     let verifier_config = VerifierConfig {

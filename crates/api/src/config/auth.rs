@@ -51,6 +51,18 @@ pub(super) fn parse_auth(
         defaults.jwks_refresh_cooldown,
         |text| seconds(text, 0.0, 3600.0),
     );
+    let jwks_stale_max = errors.field(
+        env::JWKS_STALE_MAX_SECONDS,
+        &raw.jwks_stale_max_seconds,
+        defaults.jwks_stale_max,
+        |text| seconds(text, 0.0, 30.0 * 86_400.0),
+    );
+    let jwks_initial_wait = errors.field(
+        env::JWKS_INITIAL_WAIT_SECONDS,
+        &raw.jwks_initial_wait_seconds,
+        defaults.jwks_initial_wait,
+        |text| seconds(text, 0.0, 60.0),
+    );
     let better_auth_secret = errors.field(
         env::BETTER_AUTH_SECRET,
         &raw.better_auth_secret,
@@ -122,10 +134,12 @@ pub(super) fn parse_auth(
         providers_file,
         leeway,
         jwks_refresh_cooldown,
+        jwks_stale_max,
+        jwks_initial_wait,
     }
 }
 
-/// The Better Auth provider of SPEC §3, from `BETTER_AUTH_URL` and the variables refining it.
+/// The Better Auth provider, from `BETTER_AUTH_URL` and the variables refining it.
 fn better_auth_provider(
     raw: &RawConfig,
     leeway: Duration,

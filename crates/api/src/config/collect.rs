@@ -70,7 +70,9 @@ impl Errors {
         match raw.as_deref().map(str::trim) {
             None | Some("") => default,
             Some(text) => parse(text).unwrap_or_else(|reason| {
-                let shown = (!env::SECRETS.contains(&variable)).then(|| text.to_owned());
+                // A URL's credentials are never repeated, whatever the variable.
+                let shown =
+                    (!env::SECRETS.contains(&variable)).then(|| backend_api_auth::redact_url(text));
                 self.push(variable, shown, reason);
                 default
             }),

@@ -101,6 +101,10 @@ pub struct AuthConfig {
     pub providers_file: Option<PathBuf>,
     pub leeway: Duration,
     pub jwks_refresh_cooldown: Duration,
+    /// Stale-if-error bound: a key set older than this is no longer used while fetches fail.
+    pub jwks_stale_max: Duration,
+    /// Longest a request waits for its provider's first key set.
+    pub jwks_initial_wait: Duration,
 }
 
 impl AuthConfig {
@@ -174,6 +178,8 @@ impl Config {
                 providers_file: None,
                 leeway: Duration::from_secs(30),
                 jwks_refresh_cooldown: Duration::from_secs(10),
+                jwks_stale_max: Duration::from_secs(24 * 3600),
+                jwks_initial_wait: Duration::from_secs(3),
             },
             http: HttpConfig {
                 cors: CorsOrigins::None,

@@ -66,6 +66,12 @@ pub struct RawConfig {
     /// Least time between two key-set fetches caused by unknown kids [default: 10]
     #[arg(long, env = env::JWKS_REFRESH_COOLDOWN_SECONDS, global = true)]
     pub jwks_refresh_cooldown_seconds: Option<String>,
+    /// While key-set fetches fail, how long the last fetched key set is still used [default: 86400]
+    #[arg(long, env = env::JWKS_STALE_MAX_SECONDS, global = true)]
+    pub jwks_stale_max_seconds: Option<String>,
+    /// Longest a request waits for a provider's first key set before 503 keys_unavailable [default: 3]
+    #[arg(long, env = env::JWKS_INITIAL_WAIT_SECONDS, global = true)]
+    pub jwks_initial_wait_seconds: Option<String>,
     /// Comma-separated browser origins allowed by CORS, or `*` [default: none]
     #[arg(long, env = env::CORS_ALLOWED_ORIGINS, global = true)]
     pub cors_allowed_origins: Option<String>,

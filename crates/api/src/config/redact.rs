@@ -4,7 +4,7 @@
 //! compare two deployments (frontend and backend `BETTER_AUTH_SECRET`) without revealing it.
 //! A database URL keeps everything but its password.
 
-use backend_api_auth::{KeySource, ProviderConfig};
+use backend_api_auth::{KeySource, ProviderConfig, RedactedUrl, redact_url};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -103,6 +103,11 @@ fn variables(config: &Config) -> Map<String, Value> {
             env::JWKS_REFRESH_COOLDOWN_SECONDS,
             seconds(auth.jwks_refresh_cooldown),
         ),
+        (env::JWKS_STALE_MAX_SECONDS, seconds(auth.jwks_stale_max)),
+        (
+            env::JWKS_INITIAL_WAIT_SECONDS,
+            seconds(auth.jwks_initial_wait),
+        ),
         (env::CORS_ALLOWED_ORIGINS, cors),
         (env::REQUEST_TIMEOUT_SECONDS, seconds(http.request_timeout)),
         (env::SHUTDOWN_DELAY_SECONDS, seconds(http.shutdown_delay)),
@@ -118,15 +123,15 @@ fn variables(config: &Config) -> Map<String, Value> {
 
 fn provider(provider: &ProviderConfig) -> Value {
     let keys = match &provider.keys {
-        KeySource::JwksUrl(url) => json!({ "jwks_url": url.as_str() }),
+        KeySource::JwksUrl(url) => json!({ "jwks_url": RedactedUrl::new(url).to_string() }),
         KeySource::Discovery => json!({ "discovery": true }),
         KeySource::Static(_) => json!({ "static": true }),
     };
     json!({
         "name": provider.name,
-        "issuer": provider.issuer,
+        "issuer": redact_url(&provider.issuer),
         "keys": keys,
-        "internal_url": provider.internal_url.as_ref().map(Url::as_str),
+        "internal_url": provider.internal_url.as_ref().map(|u| RedactedUrl::new(u).to_string()),
         "audiences": provider.audiences,
         "algorithms": provider.algorithms.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "user_claims": provider.user_claims,

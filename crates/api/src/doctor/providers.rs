@@ -9,7 +9,8 @@ use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
 use backend_api_auth::{
-    Algorithm, FetchSettings, JwkSet, JwkSetError, KeySource, ProviderConfig, Verifier,
+    Algorithm, FetchSettings, JwkSet, KeySource, MAX_REDIRECTS, ProviderConfig, RedactedUrl,
+    Verifier, redact_url, redirect_refusal,
 };
 use serde_json::Value;
 use url::Url;
@@ -17,9 +18,6 @@ use url::Url;
 use super::codes;
 use super::finding::Finding;
 use super::probe::{self, Deadline, HttpAnswer, ProbeError};
-
-/// Redirects the verifier's fetcher follows before giving up.
-const MAX_REDIRECTS: usize = 3;
 
 /// Above this, an answer is reported as slow (the verifier's own fetch timeout is a few seconds).
 const SLOW_ANSWER: Duration = Duration::from_secs(2);
@@ -115,22 +113,24 @@ impl Run<'_> {
                 codes::DNS_UNRESOLVABLE,
                 subject,
                 format!(
-                    "{host} does not resolve from here ({}); keys are fetched through internal_url {internal}",
-                    describe(&error)
+                    "{host} does not resolve from here ({}); keys are fetched through internal_url {}",
+                    describe(&error),
+                    RedactedUrl::new(internal)
                 ),
                 format!("nothing to do if browsers resolve {host}; otherwise publish it or change the issuer"),
             )),
         }
     }
 
-    /// DNS, then TCP, then GET, following redirects as the verifier does (up to
-    /// `MAX_REDIRECTS`), with a finding for the first step that fails and a warning for a redirect.
-    /// Returns the final URL and its answer.
+    /// DNS, then TCP, then GET, following redirects as the verifier does (the core's
+    /// `redirect_refusal`: at most `MAX_REDIRECTS`, never https -> http), with a finding for
+    /// the first step that fails and a warning for a redirect. Returns the final URL and its answer.
     async fn fetch(&mut self, url: &Url, document: Document) -> Option<(Url, HttpAnswer)> {
-        let mut current = url.clone();
-        let mut answer = self.get(&current, document).await?;
-        let mut hops = Vec::new();
-        while answer.is_redirect() && hops.len() < MAX_REDIRECTS {
+        let shown = RedactedUrl::new(url);
+        let mut chain = vec![url.clone()];
+        let mut answer = self.get(url, document).await?;
+        while answer.is_redirect() {
+            let current = chain.last().expect("the chain starts with the first URL");
             let Some(next) = answer
                 .location
                 .as_deref()
@@ -138,18 +138,40 @@ impl Run<'_> {
             else {
                 break;
             };
-            hops.push(next.to_string());
-            current = next;
-            answer = self.get(&current, document).await?;
+            if chain.len() > MAX_REDIRECTS {
+                // Reported by `http_problem` as a redirect that never ends.
+                break;
+            }
+            if let Some(refusal) = redirect_refusal(&chain, &next) {
+                self.findings.push(Finding::fail(
+                    document.redirect_code(),
+                    self.subject(document.label()),
+                    format!("GET {shown}: {refusal}"),
+                    "configure the final https URL: the service refuses this redirect too, so no key is \
+                     ever fetched from it",
+                ));
+                return None;
+            }
+            chain.push(next.clone());
+            answer = self.get(&next, document).await?;
         }
-        if !hops.is_empty() && !answer.is_redirect() {
+        let current = chain
+            .last()
+            .expect("the chain starts with the first URL")
+            .clone();
+        if chain.len() > 1 && !answer.is_redirect() {
+            let hops: Vec<String> = chain[1..]
+                .iter()
+                .map(|u| RedactedUrl::new(u).to_string())
+                .collect();
             self.findings.push(Finding::warn(
                 document.redirect_code(),
                 self.subject(document.label()),
-                format!("GET {url} redirects to {}", hops.join(" -> ")),
+                format!("GET {shown} redirects to {}", hops.join(" -> ")),
                 format!(
-                    "configure the final URL {current}: every fetch pays the extra round trip, and a \
-                     redirect that later points at a login page breaks verification"
+                    "configure the final URL {}: every fetch pays the extra round trip, and a \
+                     redirect that later points at a login page breaks verification",
+                    RedactedUrl::new(&current)
                 ),
             ));
         }
@@ -158,11 +180,12 @@ impl Run<'_> {
 
     /// DNS and TCP (once per host), then one GET.
     async fn get(&mut self, url: &Url, document: Document) -> Option<HttpAnswer> {
+        let shown = RedactedUrl::new(url);
         let Some((host, port)) = probe::host_port(url) else {
             self.findings.push(Finding::fail(
                 codes::NETWORK_ERROR,
                 self.subject(document.label()),
-                format!("{url} has no host"),
+                format!("{shown} has no host"),
                 "configure an http(s) URL with a host",
             ));
             return None;
@@ -177,7 +200,7 @@ impl Run<'_> {
                 self.findings.push(Finding::fail(
                     codes::HTTP_TIMEOUT,
                     subject,
-                    format!("GET {url}: connected, but no answer before the deadline"),
+                    format!("GET {shown}: connected, but no answer before the deadline"),
                     format!(
                         "the provider at {host}:{port} is overloaded or hanging: check its pods and logs \
                          (raise --timeout to see how slow it is)"
@@ -190,7 +213,7 @@ impl Run<'_> {
                 self.findings.push(Finding::fail(
                     code,
                     subject,
-                    format!("GET {url}: {}", describe(&error)),
+                    format!("GET {shown}: {}", describe(&error)),
                     fix,
                 ));
                 None
@@ -272,6 +295,7 @@ impl Run<'_> {
     /// Problems common to both documents: redirect, status, HTML. `None` when the answer is a 200
     /// that is not HTML.
     fn http_problem(&self, url: &Url, document: Document, answer: &HttpAnswer) -> Option<Finding> {
+        let shown = RedactedUrl::new(url);
         let subject = self.subject(document.label());
         let code = |jwks: &'static str| match document {
             Document::Jwks => jwks,
@@ -283,7 +307,7 @@ impl Run<'_> {
                 document.redirect_code(),
                 subject,
                 format!(
-                    "GET {url} -> {} redirect to {location}, still redirecting after {MAX_REDIRECTS} \
+                    "GET {shown} -> {} redirect to {location}, still redirecting after {MAX_REDIRECTS} \
                      hops (the service gives up there)",
                     answer.status
                 ),
@@ -295,7 +319,7 @@ impl Run<'_> {
             return Some(Finding::fail(
                 code(codes::JWKS_NOT_FOUND),
                 subject,
-                format!("GET {url} -> 404 Not Found"),
+                format!("GET {shown} -> 404 Not Found"),
                 self.not_found_fix(url, document),
             ));
         }
@@ -303,7 +327,7 @@ impl Run<'_> {
             return Some(Finding::fail(
                 code(codes::JWKS_HTTP_STATUS),
                 subject,
-                format!("GET {url} -> HTTP {}", answer.status),
+                format!("GET {shown} -> HTTP {}", answer.status),
                 "the provider answered with an error: check its pods and logs",
             ));
         }
@@ -312,7 +336,7 @@ impl Run<'_> {
                 code(codes::JWKS_HTML),
                 subject,
                 format!(
-                    "GET {url} -> 200 but HTML ({}), a login or error page, not a {}",
+                    "GET {shown} -> 200 but HTML ({}), a login or error page, not a {}",
                     answer.content_type.as_deref().unwrap_or("no Content-Type"),
                     document.label()
                 ),
@@ -323,9 +347,10 @@ impl Run<'_> {
     }
 
     fn not_found_fix(&self, url: &Url, document: Document) -> String {
+        let shown = RedactedUrl::new(url);
         match document {
             Document::Discovery => format!(
-                "{url} is not this provider's discovery document: check the issuer (realm name, path) or \
+                "{shown} is not this provider's discovery document: check the issuer (realm name, path) or \
                  configure jwks_url instead of discovery"
             ),
             Document::Jwks if self.provider.name == "better-auth" => {
@@ -333,7 +358,8 @@ impl Run<'_> {
                 expected.set_path("/api/auth/jwks");
                 format!(
                     "Better Auth serves its keys at /api/auth/jwks when the jwt plugin is enabled (route \
-                     app/api/auth/[...all]/route.ts): set BETTER_AUTH_JWKS_URL={expected} or unset it"
+                     app/api/auth/[...all]/route.ts): set BETTER_AUTH_JWKS_URL={} or unset it",
+                    RedactedUrl::new(&expected)
                 )
             }
             Document::Jwks => "use the jwks_uri the provider publishes in its discovery document \
@@ -358,6 +384,7 @@ impl Run<'_> {
             }
         };
         let (url, answer) = self.fetch(&url, Document::Discovery).await?;
+        let shown = RedactedUrl::new(&url);
         self.clock(&answer);
         if let Some(problem) = self.http_problem(&url, Document::Discovery, &answer) {
             self.findings.push(problem);
@@ -375,7 +402,7 @@ impl Run<'_> {
             Ok(document) => document,
             Err(error) => {
                 self.findings
-                    .push(invalid(format!("GET {url} -> not JSON ({error})")));
+                    .push(invalid(format!("GET {shown} -> not JSON ({error})")));
                 return None;
             }
         };
@@ -385,14 +412,18 @@ impl Run<'_> {
             .and_then(|u| Url::parse(u).ok())
         else {
             self.findings
-                .push(invalid(format!("{url} has no valid jwks_uri")));
+                .push(invalid(format!("{shown} has no valid jwks_uri")));
             return None;
         };
         let jwks_url = self.provider.back_channel(&jwks_uri);
         self.findings.push(Finding::ok(
             codes::DISCOVERY_OK,
             &subject,
-            format!("{url} -> jwks_uri {jwks_uri} (fetched as {jwks_url})"),
+            format!(
+                "{shown} -> jwks_uri {} (fetched as {})",
+                RedactedUrl::new(&jwks_uri),
+                RedactedUrl::new(&jwks_url)
+            ),
         ));
         self.advertised_issuer(&document, &url);
         self.front_channel(&document).await;
@@ -400,6 +431,7 @@ impl Run<'_> {
     }
 
     fn advertised_issuer(&mut self, document: &Value, url: &Url) {
+        let shown = RedactedUrl::new(url);
         let Some(advertised) = document.get("issuer").and_then(Value::as_str) else {
             return;
         };
@@ -410,9 +442,9 @@ impl Run<'_> {
             codes::ISSUER_MISMATCH,
             self.subject("issuer"),
             format!(
-                "{url} advertises issuer {advertised}, the configured issuer is {}; tokens are matched on the \
+                "{shown} advertises issuer {advertised}, the configured issuer is {}; tokens are matched on the \
                  configured one",
-                self.provider.issuer
+                redact_url(&self.provider.issuer)
             ),
             format!(
                 "if tokens carry iss={advertised}, set issuer to it (and internal_url for the back channel); \
@@ -464,6 +496,7 @@ impl Run<'_> {
             return;
         };
         let url = &url;
+        let shown = RedactedUrl::new(url);
         self.clock(&answer);
         if let Some(problem) = self.http_problem(url, Document::Jwks, &answer) {
             self.findings.push(problem);
@@ -476,32 +509,34 @@ impl Run<'_> {
                 codes::JWKS_NOT_JSON,
                 subject,
                 format!(
-                    "GET {url} returned more than {} bytes, the most the verifier reads",
+                    "GET {shown} returned more than {} bytes, the most the verifier reads",
                     self.max_body
                 ),
                 "point the JWKS URL at the key set itself; a real key set is a few KiB",
             ));
             return;
         }
+        // The same parse as the verifier's: a key it would not use is not counted here either.
         match JwkSet::from_json(&answer.body) {
-            Err(JwkSetError::NoUsableKey(rejected)) if rejected.is_empty() => self.findings.push(Finding::fail(
+            Ok(set) if set.is_empty() && set.rejected().is_empty() => self.findings.push(Finding::fail(
                 codes::JWKS_EMPTY,
                 subject,
-                format!("GET {url} -> {{\"keys\": []}}: no key to verify with"),
+                format!("GET {shown} -> {{\"keys\": []}}: no key to verify with"),
                 "the provider has not generated signing keys yet: Better Auth creates them on the first token \
                  (sign in once) in its jwks table; check the frontend logs, then restart the frontend",
             )),
-            Err(error @ JwkSetError::NoUsableKey(_)) => self.findings.push(Finding::fail(
+            Ok(set) if set.is_empty() => self.findings.push(Finding::fail(
                 codes::KEYS_NO_USABLE_ALG,
                 subject,
-                format!("GET {url}: {error}"),
-                "publish asymmetric signing keys (OKP Ed25519, EC P-256/384/521, RSA >= 2048) with use=sig",
+                format!("GET {shown}: no usable signing key ({})", unusable(&set)),
+                "publish asymmetric signing keys (OKP Ed25519, EC P-256/384/521, RSA >= 2048 with exponent \
+                 65537) with use=sig",
             )),
             Err(error) => self.findings.push(Finding::fail(
                 codes::JWKS_NOT_JSON,
                 subject,
                 format!(
-                    "GET {url} -> 200 {}: {error}",
+                    "GET {shown} -> 200 {}: {error}",
                     answer.content_type.as_deref().unwrap_or("without Content-Type")
                 ),
                 "point the JWKS URL at the key set itself (a JSON object with a \"keys\" array)",
@@ -512,7 +547,7 @@ impl Run<'_> {
             self.findings.push(Finding::warn(
                 codes::JWKS_SLOW,
                 self.subject("JWKS response time"),
-                format!("GET {url} took {} ms", elapsed.as_millis()),
+                format!("GET {shown} took {} ms", elapsed.as_millis()),
                 "the provider is slow: check its load; keys are cached, but a slow fetch delays the first \
                  requests and unknown-kid refreshes",
             ));
@@ -520,6 +555,7 @@ impl Run<'_> {
     }
 
     fn keys(&mut self, url: &Url, set: &JwkSet, elapsed: Duration) {
+        let shown = RedactedUrl::new(url);
         let allowed = self.provider.allowed_algorithms();
         let mut offered: Vec<Algorithm> = Vec::new();
         for algorithm in set.keys().iter().flat_map(|k| k.algorithms()) {
@@ -544,7 +580,7 @@ impl Run<'_> {
                 codes::KEYS_NO_USABLE_ALG,
                 subject,
                 format!(
-                    "the {} key(s) at {url} verify only {}; this provider allows {}",
+                    "the {} key(s) at {shown} verify only {}; this provider allows {}",
                     set.len(),
                     names(&mut offered.iter()),
                     names(&mut allowed.iter())
@@ -555,19 +591,14 @@ impl Run<'_> {
             return;
         }
         let mut observed = format!(
-            "GET {url}: {} key(s) [{}] for {} in {} ms",
+            "GET {shown}: {} key(s) [{}] for {} in {} ms",
             set.len(),
             set.key_ids().join(", "),
             usable.join(", "),
             elapsed.as_millis()
         );
         if !set.rejected().is_empty() {
-            let skipped: Vec<String> = set
-                .rejected()
-                .iter()
-                .map(|r| format!("{}: {}", r.kid.as_deref().unwrap_or("(no kid)"), r.reason))
-                .collect();
-            observed.push_str(&format!("; skipped {}", skipped.join("; ")));
+            observed.push_str(&format!("; unusable, never used: {}", unusable(set)));
         }
         self.findings
             .push(Finding::ok(codes::JWKS_OK, subject, observed));
@@ -634,6 +665,14 @@ pub(crate) async fn verifier_loads_keys(
         ),
         Ok(Ok(())) => {
             let status = verifier.status().into_iter().find(|s| s.name == provider);
+            if let Some(problem) = status.as_ref().and_then(|s| s.problem()) {
+                return Finding::fail(
+                    codes::KEYS_NO_USABLE_ALG,
+                    subject,
+                    problem,
+                    "the provider must publish at least one usable signing key; see the JWKS finding above",
+                );
+            }
             let (count, url) = status.map_or((0, None), |s| (s.key_count, s.jwks_url));
             Finding::ok(
                 codes::KEYS_LOADED,
@@ -645,6 +684,15 @@ pub(crate) async fn verifier_loads_keys(
             )
         }
     }
+}
+
+/// Each key the verifier will not use, with why: `kid: reason; …`.
+fn unusable(set: &JwkSet) -> String {
+    set.rejected()
+        .iter()
+        .map(|r| format!("{}: {}", r.kid.as_deref().unwrap_or("(no kid)"), r.reason))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The code and fix for a connection that did not open.

@@ -62,19 +62,17 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     };
     checks.insert("database".into(), database);
     for provider in state.verifier.status() {
-        let usable = provider.state.usable();
+        // `keys` counts usable keys only: the core drops unusable ones when parsing.
+        let problem = provider.problem();
         let mut check = json!({
-            "status": if usable { "ok" } else { "fail" },
+            "status": if problem.is_none() { "ok" } else { "fail" },
             "state": provider.state.as_str(),
             "issuer": provider.issuer,
             "keys": provider.key_count,
+            "unusable_keys": provider.unusable_keys.len(),
             "age_seconds": provider.age.map(|age| age.as_secs()),
         });
-        if !usable {
-            let reason = provider
-                .last_error
-                .clone()
-                .unwrap_or_else(|| "key set not fetched yet".to_owned());
+        if let Some(reason) = problem {
             reasons.push(format!("provider:{}: {reason}", provider.name));
             check["reason"] = Value::String(reason);
         } else if let Some(error) = &provider.last_error {

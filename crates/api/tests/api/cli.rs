@@ -283,3 +283,62 @@ async fn serve_token_and_sigterm_end_to_end() {
         "the development-key warning is missing"
     );
 }
+
+/// A password inside a provider's `jwks_url` (or `BETTER_AUTH_URL`) never shows in `config`,
+/// `doctor`, configuration errors or the log lines of `serve`; the URL appears as `user:***@`.
+#[tokio::test]
+async fn url_password_never_shows_in_config_doctor_errors_or_logs() {
+    const PASSWORD: &str = "s3cret-in-url";
+    let dir = test_support::TempDir::new("url-password");
+    let providers = dir.path().join("providers.toml");
+    std::fs::write(
+        &providers,
+        format!(
+            "[[provider]]\nname = \"kc\"\nissuer = \"https://id.example.com\"\n\
+             jwks_url = \"http://user:{PASSWORD}@127.0.0.1:1/jwks.json\"\n"
+        ),
+    )
+    .expect("providers file");
+    let database = format!("sqlite://{}", dir.path().join("tasks.db").display());
+    let providers = providers.display().to_string();
+    let vars = [
+        ("AUTH_PROVIDERS_FILE", providers.as_str()),
+        ("DATABASE_URL", database.as_str()),
+        ("HOST", "127.0.0.1"),
+        ("PORT", "0"),
+        ("LOG_FORMAT", "json"),
+    ];
+    let assert_hidden = |surface: &str, text: &str| {
+        assert!(
+            !text.contains(PASSWORD),
+            "{surface} leaks the password:\n{text}"
+        );
+    };
+    for args in [&["config"][..], &["config", "--json"]] {
+        let output = run(&vars, args);
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+        let stdout = text(&output.stdout);
+        assert_hidden("config", &stdout);
+        assert!(stdout.contains("user:***@127.0.0.1:1"), "{stdout}");
+    }
+    let doctor = run(&vars, &["doctor", "--json", "--timeout", "5"]);
+    assert_eq!(doctor.status.code(), Some(1), "the key set is unreachable");
+    let report = text(&doctor.stdout);
+    assert_hidden("doctor", &format!("{report}{}", text(&doctor.stderr)));
+    assert!(report.contains("127.0.0.1"), "{report}");
+
+    let refused = run(
+        &[(
+            "BETTER_AUTH_URL",
+            &format!("http://user:{PASSWORD}@frontend:3000"),
+        )],
+        &["serve"],
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert_hidden("configuration error", &text(&refused.stderr));
+
+    let mut served = Served::start(&vars);
+    let failed = served.wait_for("key set fetch failed");
+    assert!(failed.to_string().contains("user:***@"), "{failed}");
+    assert_hidden("serve log", &served.log.join("\n"));
+}

@@ -173,3 +173,66 @@ async fn cors_allows_only_configured_origins() {
             .is_none()
     );
 }
+
+/// A password in a configured key-set URL is used for the fetch but never shown: not in the
+/// unauthenticated `/ready` (whose reason names the URL), nor in `/metrics`.
+#[tokio::test]
+async fn url_password_never_shows_in_ready_or_metrics() {
+    const PASSWORD: &str = "s3cret-in-jwks-url";
+    let app = TestApp::builder(Backend::Sqlite)
+        .config(|config| {
+            let url = format!("http://user:{PASSWORD}@127.0.0.1:1/jwks.json");
+            config.auth.providers[0].keys =
+                backend_api_auth::KeySource::JwksUrl(url.parse().expect("url"));
+        })
+        .no_wait()
+        .spawn()
+        .await;
+    let ready = app
+        .wait_for_ready(|status, body| {
+            status == StatusCode::SERVICE_UNAVAILABLE
+                && body["checks"]["provider:test-idp"]["reason"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("127.0.0.1:1"))
+        })
+        .await;
+    let text = ready.to_string();
+    assert!(
+        !text.contains(PASSWORD),
+        "/ready leaks the password: {text}"
+    );
+    assert!(text.contains("user:***@127.0.0.1:1"), "{text}");
+    let metrics = app.get("/metrics").await.text().await.expect("text");
+    assert!(!metrics.contains(PASSWORD), "/metrics leaks the password");
+}
+
+/// A fetched, well-formed but empty key set revokes every key: `/ready` turns 503 with a
+/// reason, and a token of the removed key is refused as `unknown_kid`.
+#[tokio::test]
+async fn empty_key_set_makes_ready_503_and_revokes_the_removed_key() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let response = app.get_as("alice", "/api/alice/tasks").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    app.jwks.set_behaviour(test_support::Behaviour::EmptyKeys);
+    app.state
+        .verifier
+        .refresh("test-idp")
+        .await
+        .expect("well-formed");
+    let ready = app
+        .wait_for_ready(|status, _| status == StatusCode::SERVICE_UNAVAILABLE)
+        .await;
+    let check = &ready["checks"]["provider:test-idp"];
+    assert_eq!(
+        (check["state"].as_str(), check["keys"].as_u64()),
+        (Some("empty"), Some(0))
+    );
+    assert!(
+        check["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("empty")),
+        "{ready}"
+    );
+    let refused = app.get_as("alice", "/api/alice/tasks").await;
+    assert_problem(refused, StatusCode::UNAUTHORIZED, "unknown_kid").await;
+}
