@@ -226,6 +226,8 @@ and `backend-api doctor manifests` see where each variable comes from).
 {{- $env := dict "HOST" "0.0.0.0" "PORT" "8000" "ENVIRONMENT" .Values.environment
   "JWT_LEEWAY_SECONDS" (toString .Values.auth.leewaySeconds)
   "JWKS_REFRESH_COOLDOWN_SECONDS" (toString .Values.auth.jwksRefreshCooldownSeconds)
+  "JWKS_STALE_MAX_SECONDS" (toString .Values.auth.jwksStaleMaxSeconds)
+  "JWKS_INITIAL_WAIT_SECONDS" (toString .Values.auth.jwksInitialWaitSeconds)
   "LOG_FORMAT" .Values.logging.format "RUST_LOG" .Values.logging.level
   "SHUTDOWN_DELAY_SECONDS" (toString .Values.shutdown.delaySeconds)
   "SHUTDOWN_DRAIN_SECONDS" (toString .Values.shutdown.drainSeconds)
