@@ -39,7 +39,7 @@ pub enum Reason {
 }
 
 impl Reason {
-    /// Every reason, in SPEC order.
+    /// Every reason, in the order of the README table.
     pub const ALL: &'static [Reason] = &[
         Reason::TokenMissing,
         Reason::TokenMalformed,

@@ -1,5 +1,5 @@
 //! A throwaway PostgreSQL cluster on 127.0.0.1 with password (SCRAM) authentication, for the
-//! failures a trusting server cannot show (seed 002: "password authentication failed for user").
+//! failures a trusting server cannot show (a drifted password: "password authentication failed for user").
 //! Uses the server programs of the Debian layout (`/usr/lib/postgresql/<version>/bin`); as root it
 //! runs them as user `postgres`, since `initdb` refuses root. Stopped and deleted on drop.
 

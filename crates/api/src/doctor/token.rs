@@ -176,11 +176,11 @@ fn issuer_mismatch(config: &Config, explanation: &Explanation) -> Option<Finding
         || format!("issuer of provider {} in the providers file", closest.name),
         str::to_owned,
     );
-    let configured: Vec<&str> = config
+    let configured: Vec<String> = config
         .auth
         .providers
         .iter()
-        .map(|p| p.issuer.as_str())
+        .map(|p| backend_api_auth::redact_url(&p.issuer))
         .collect();
     Some(Finding::fail(
         codes::ISSUER_MISMATCH,

@@ -1,5 +1,5 @@
 //! OpenID discovery through the back channel: the public issuer hostname does
-//! not resolve here (seed 002), `internal_url` sends those requests to the
+//! not resolve inside the cluster (Keycloak behind a public name), `internal_url` sends those requests to the
 //! in-cluster address instead, and without it the error says what to set.
 
 use backend_api_auth::{KeySetState, KeySource, ProviderConfig, Reason};
