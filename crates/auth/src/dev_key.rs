@@ -216,11 +216,11 @@ mod tests {
     /// reads a half-written file, all end with the same key, and no temporary file is left.
     #[test]
     fn concurrent_first_uses_all_get_the_same_complete_key() {
-        for round in 0..20 {
+        for round in 0..40 {
             let path = temp_path(&format!("race-{round}"));
             let _ = fs::remove_dir_all(path.parent().expect("dir"));
-            let barrier = std::sync::Arc::new(std::sync::Barrier::new(16));
-            let kids: Vec<String> = (0..16)
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(32));
+            let kids: Vec<String> = (0..32)
                 .map(|_| {
                     let (path, barrier) = (path.clone(), barrier.clone());
                     std::thread::spawn(move || {
