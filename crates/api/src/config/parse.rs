@@ -17,8 +17,8 @@ use super::auth::parse_auth;
 use super::collect::{ConfigErrors, Errors, seconds};
 use super::env;
 use super::{
-    Config, CorsOrigins, DatabaseConfig, DatabaseKind, Environment, HttpConfig, LogConfig,
-    LogFormat, RawConfig,
+    Config, ConnectionLimits, CorsOrigins, DatabaseConfig, DatabaseKind, Environment, HttpConfig,
+    LogConfig, LogFormat, RawConfig,
 };
 
 pub(super) fn parse(raw: &RawConfig) -> Result<Config, ConfigErrors> {
@@ -173,6 +173,7 @@ fn parse_http(raw: &RawConfig, defaults: &HttpConfig, errors: &mut Errors) -> Ht
             defaults.request_timeout,
             |text| seconds(text, 0.1, 3600.0),
         ),
+        connections: parse_connections(raw, &defaults.connections, errors),
         shutdown_delay: errors.field(
             env::SHUTDOWN_DELAY_SECONDS,
             &raw.shutdown_delay_seconds,
@@ -184,6 +185,36 @@ fn parse_http(raw: &RawConfig, defaults: &HttpConfig, errors: &mut Errors) -> Ht
             &raw.shutdown_drain_seconds,
             defaults.shutdown_drain,
             |text| seconds(text, 0.0, 3600.0),
+        ),
+    }
+}
+
+fn parse_connections(
+    raw: &RawConfig,
+    defaults: &ConnectionLimits,
+    errors: &mut Errors,
+) -> ConnectionLimits {
+    ConnectionLimits {
+        header_read_timeout: errors.field(
+            env::HEADER_READ_TIMEOUT_SECONDS,
+            &raw.header_read_timeout_seconds,
+            defaults.header_read_timeout,
+            |text| seconds(text, 0.1, 600.0),
+        ),
+        keep_alive_timeout: errors.field(
+            env::KEEP_ALIVE_TIMEOUT_SECONDS,
+            &raw.keep_alive_timeout_seconds,
+            defaults.keep_alive_timeout,
+            |text| seconds(text, 0.1, 3600.0),
+        ),
+        max_connections: errors.field(
+            env::HTTP_MAX_CONNECTIONS,
+            &raw.http_max_connections,
+            defaults.max_connections,
+            |text| match text.parse::<usize>() {
+                Ok(n) if (8..=1_000_000).contains(&n) => Ok(n),
+                _ => Err("expected a whole number from 8 to 1000000".into()),
+            },
         ),
     }
 }
