@@ -249,6 +249,7 @@ fn parse_cors(text: &str) -> Result<CorsOrigins, String> {
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
+    use std::time::Duration;
 
     use super::*;
 
@@ -294,6 +295,39 @@ mod tests {
         }
         let text = ConfigErrors(errors).to_string();
         assert!(!text.contains("hunter2"), "secret leaked: {text}");
+    }
+
+    #[test]
+    fn connection_limits_have_defaults_and_are_bounded() {
+        let config = Config::from_raw(&raw()).expect("defaults are valid");
+        assert_eq!(config.http.connections, ConnectionLimits::default());
+        assert!(config.http.connections.keep_alive_timeout > Duration::from_secs(60));
+        let raw = RawConfig {
+            header_read_timeout_seconds: Some("2.5".into()),
+            keep_alive_timeout_seconds: Some("90".into()),
+            http_max_connections: Some("4096".into()),
+            ..RawConfig::default()
+        };
+        let limits = Config::from_raw(&raw).expect("valid").http.connections;
+        assert_eq!(limits.header_read_timeout, Duration::from_millis(2500));
+        assert_eq!(limits.keep_alive_timeout, Duration::from_secs(90));
+        assert_eq!(limits.max_connections, 4096);
+        let raw = RawConfig {
+            header_read_timeout_seconds: Some("0".into()),
+            keep_alive_timeout_seconds: Some("forever".into()),
+            http_max_connections: Some("3".into()),
+            ..RawConfig::default()
+        };
+        let errors = Config::from_raw(&raw).err().expect("invalid").0;
+        let names: Vec<_> = errors.iter().map(|e| e.variable).collect();
+        assert_eq!(
+            names,
+            [
+                env::HEADER_READ_TIMEOUT_SECONDS,
+                env::KEEP_ALIVE_TIMEOUT_SECONDS,
+                env::HTTP_MAX_CONNECTIONS
+            ]
+        );
     }
 
     #[test]
