@@ -4,9 +4,10 @@
 //! work (database supervisor, key-set refresh); `App::run` serves until the shutdown future
 //! completes, then drains: `/ready` answers 503 at once, the listener stays open for
 //! `SHUTDOWN_DELAY_SECONDS` so load balancers notice, then closes, and in-flight requests get
-//! up to `SHUTDOWN_DRAIN_SECONDS` to finish.
+//! up to `SHUTDOWN_DRAIN_SECONDS` to finish. Connections are served by [`connections`], which
+//! bounds how long, and how many, clients may hold them.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -18,7 +19,7 @@ use crate::config::Config;
 use crate::db::Database;
 use crate::state::{AppState, Lifecycle};
 use crate::trust::{self, TrustError};
-use crate::{routes, telemetry};
+use crate::{connections, routes, telemetry};
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -130,17 +131,15 @@ impl App {
             drain_started.notify_one();
         };
         let db = state.db.clone();
+        let limits = http.connections;
         let app = routes::router(state);
-        let server = axum::serve(listener, app)
-            .with_graceful_shutdown(signal)
-            .into_future();
+        let server = connections::serve(listener, app, limits, signal);
         let drain_limit = async {
             draining.notified().await;
             tokio::time::sleep(http.shutdown_drain).await;
         };
         tokio::select! {
-            result = server => {
-                result?;
+            () = server => {
                 tracing::info!("all requests finished; stopped");
             }
             () = drain_limit => {

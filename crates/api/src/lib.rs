@@ -7,6 +7,7 @@
 //! - `state` — [`AppState`] shared by handlers.
 //! - `trust` — the token verifier from the configuration (providers or the development key).
 //! - `auth` — `AuthUser` / `TaskOwner` extractors over the verification core.
+//! - `connections` — accept loop: header and keep-alive timeouts, connection cap, metrics.
 //! - `routes` — `/health`, `/ready`, `/metrics`, `/openapi.json`, `/api/{user_id}/tasks…`.
 //! - `doctor` — `backend-api doctor`: configuration, providers, database, token and manifest checks.
 //! - `db` — pool, health supervisor, migrations, task queries (PostgreSQL and SQLite).
@@ -18,6 +19,7 @@ mod app;
 mod auth;
 pub mod cli;
 pub mod config;
+mod connections;
 pub mod db;
 pub mod doctor;
 mod error;

@@ -6,7 +6,7 @@ use std::time::Instant;
 use super::{Outcome, runtime_or_report};
 use crate::app::{App, StartError};
 use crate::config::Config;
-use crate::telemetry;
+use crate::{connections, telemetry};
 
 pub fn run(config: Config) -> Outcome {
     let started = Instant::now();
@@ -15,8 +15,10 @@ pub fn run(config: Config) -> Outcome {
         Ok(runtime) => runtime,
         Err(outcome) => return outcome,
     };
+    let open_files_limit = connections::fd_limit::raise(config.http.connections.max_connections);
     runtime.block_on(async move {
         let environment = config.environment;
+        let limits = config.http.connections;
         let app = match App::build(config).await {
             Ok(app) => app,
             Err(error) => {
@@ -33,6 +35,10 @@ pub fn run(config: Config) -> Outcome {
             environment = environment.as_str(),
             startup_ms = started.elapsed().as_secs_f64() * 1000.0,
             version = env!("CARGO_PKG_VERSION"),
+            max_connections = limits.max_connections,
+            header_read_timeout_seconds = limits.header_read_timeout.as_secs_f64(),
+            keep_alive_timeout_seconds = limits.keep_alive_timeout.as_secs_f64(),
+            open_files_limit,
             "listening"
         );
         match app.run(shutdown_signal()).await {

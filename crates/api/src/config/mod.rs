@@ -119,10 +119,36 @@ impl AuthConfig {
 pub struct HttpConfig {
     pub cors: CorsOrigins,
     pub request_timeout: Duration,
+    /// Connection limits against slow, idle and too many clients.
+    pub connections: ConnectionLimits,
     /// Time between SIGTERM and closing the listener, while `/ready` already answers 503.
     pub shutdown_delay: Duration,
     /// Longest wait for in-flight requests once the listener is closed.
     pub shutdown_drain: Duration,
+}
+
+/// Bounds on client connections, so hostile or broken clients cannot exhaust memory or file
+/// descriptors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// A connection must deliver a request's complete headers within this time of its first
+    /// byte (or of being accepted), else it is closed (slowloris).
+    pub header_read_timeout: Duration,
+    /// A connection with no request in progress and no byte of a next one is closed after this
+    /// long. Longer than the keep-alive timeout of the proxy in front, so the proxy closes first.
+    pub keep_alive_timeout: Duration,
+    /// Most client connections open at once in this process.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> ConnectionLimits {
+        ConnectionLimits {
+            header_read_timeout: Duration::from_secs(10),
+            keep_alive_timeout: Duration::from_secs(75),
+            max_connections: 1024,
+        }
+    }
 }
 
 /// `CORS_ALLOWED_ORIGINS`.
@@ -184,6 +210,7 @@ impl Config {
             http: HttpConfig {
                 cors: CorsOrigins::None,
                 request_timeout: Duration::from_secs(30),
+                connections: ConnectionLimits::default(),
                 shutdown_delay: Duration::ZERO,
                 shutdown_drain: Duration::from_secs(20),
             },

@@ -17,8 +17,8 @@ use super::auth::parse_auth;
 use super::collect::{ConfigErrors, Errors, seconds};
 use super::env;
 use super::{
-    Config, CorsOrigins, DatabaseConfig, DatabaseKind, Environment, HttpConfig, LogConfig,
-    LogFormat, RawConfig,
+    Config, ConnectionLimits, CorsOrigins, DatabaseConfig, DatabaseKind, Environment, HttpConfig,
+    LogConfig, LogFormat, RawConfig,
 };
 
 pub(super) fn parse(raw: &RawConfig) -> Result<Config, ConfigErrors> {
@@ -173,6 +173,7 @@ fn parse_http(raw: &RawConfig, defaults: &HttpConfig, errors: &mut Errors) -> Ht
             defaults.request_timeout,
             |text| seconds(text, 0.1, 3600.0),
         ),
+        connections: parse_connections(raw, &defaults.connections, errors),
         shutdown_delay: errors.field(
             env::SHUTDOWN_DELAY_SECONDS,
             &raw.shutdown_delay_seconds,
@@ -184,6 +185,36 @@ fn parse_http(raw: &RawConfig, defaults: &HttpConfig, errors: &mut Errors) -> Ht
             &raw.shutdown_drain_seconds,
             defaults.shutdown_drain,
             |text| seconds(text, 0.0, 3600.0),
+        ),
+    }
+}
+
+fn parse_connections(
+    raw: &RawConfig,
+    defaults: &ConnectionLimits,
+    errors: &mut Errors,
+) -> ConnectionLimits {
+    ConnectionLimits {
+        header_read_timeout: errors.field(
+            env::HEADER_READ_TIMEOUT_SECONDS,
+            &raw.header_read_timeout_seconds,
+            defaults.header_read_timeout,
+            |text| seconds(text, 0.1, 600.0),
+        ),
+        keep_alive_timeout: errors.field(
+            env::KEEP_ALIVE_TIMEOUT_SECONDS,
+            &raw.keep_alive_timeout_seconds,
+            defaults.keep_alive_timeout,
+            |text| seconds(text, 0.1, 3600.0),
+        ),
+        max_connections: errors.field(
+            env::HTTP_MAX_CONNECTIONS,
+            &raw.http_max_connections,
+            defaults.max_connections,
+            |text| match text.parse::<usize>() {
+                Ok(n) if (8..=1_000_000).contains(&n) => Ok(n),
+                _ => Err("expected a whole number from 8 to 1000000".into()),
+            },
         ),
     }
 }
@@ -218,6 +249,7 @@ fn parse_cors(text: &str) -> Result<CorsOrigins, String> {
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
+    use std::time::Duration;
 
     use super::*;
 
@@ -263,6 +295,39 @@ mod tests {
         }
         let text = ConfigErrors(errors).to_string();
         assert!(!text.contains("hunter2"), "secret leaked: {text}");
+    }
+
+    #[test]
+    fn connection_limits_have_defaults_and_are_bounded() {
+        let config = Config::from_raw(&raw()).expect("defaults are valid");
+        assert_eq!(config.http.connections, ConnectionLimits::default());
+        assert!(config.http.connections.keep_alive_timeout > Duration::from_secs(60));
+        let raw = RawConfig {
+            header_read_timeout_seconds: Some("2.5".into()),
+            keep_alive_timeout_seconds: Some("90".into()),
+            http_max_connections: Some("4096".into()),
+            ..RawConfig::default()
+        };
+        let limits = Config::from_raw(&raw).expect("valid").http.connections;
+        assert_eq!(limits.header_read_timeout, Duration::from_millis(2500));
+        assert_eq!(limits.keep_alive_timeout, Duration::from_secs(90));
+        assert_eq!(limits.max_connections, 4096);
+        let raw = RawConfig {
+            header_read_timeout_seconds: Some("0".into()),
+            keep_alive_timeout_seconds: Some("forever".into()),
+            http_max_connections: Some("3".into()),
+            ..RawConfig::default()
+        };
+        let errors = Config::from_raw(&raw).err().expect("invalid").0;
+        let names: Vec<_> = errors.iter().map(|e| e.variable).collect();
+        assert_eq!(
+            names,
+            [
+                env::HEADER_READ_TIMEOUT_SECONDS,
+                env::KEEP_ALIVE_TIMEOUT_SECONDS,
+                env::HTTP_MAX_CONNECTIONS
+            ]
+        );
     }
 
     #[test]

@@ -78,6 +78,15 @@ pub struct RawConfig {
     /// Longest time one request may take [default: 30]
     #[arg(long, env = env::REQUEST_TIMEOUT_SECONDS, global = true)]
     pub request_timeout_seconds: Option<String>,
+    /// Longest wait for a request's complete headers before the connection is closed [default: 10]
+    #[arg(long, env = env::HEADER_READ_TIMEOUT_SECONDS, global = true)]
+    pub header_read_timeout_seconds: Option<String>,
+    /// Idle keep-alive connections are closed after this long; keep it above the proxy's [default: 75]
+    #[arg(long, env = env::KEEP_ALIVE_TIMEOUT_SECONDS, global = true)]
+    pub keep_alive_timeout_seconds: Option<String>,
+    /// Most client connections open at once; past it idle ones are closed first [default: 1024]
+    #[arg(long, env = env::HTTP_MAX_CONNECTIONS, global = true)]
+    pub http_max_connections: Option<String>,
     /// After SIGTERM: keep accepting while /ready says 503, so load balancers notice [default: 0]
     #[arg(long, env = env::SHUTDOWN_DELAY_SECONDS, global = true)]
     pub shutdown_delay_seconds: Option<String>,

@@ -110,6 +110,18 @@ fn variables(config: &Config) -> Map<String, Value> {
         ),
         (env::CORS_ALLOWED_ORIGINS, cors),
         (env::REQUEST_TIMEOUT_SECONDS, seconds(http.request_timeout)),
+        (
+            env::HEADER_READ_TIMEOUT_SECONDS,
+            seconds(http.connections.header_read_timeout),
+        ),
+        (
+            env::KEEP_ALIVE_TIMEOUT_SECONDS,
+            seconds(http.connections.keep_alive_timeout),
+        ),
+        (
+            env::HTTP_MAX_CONNECTIONS,
+            json!(http.connections.max_connections),
+        ),
         (env::SHUTDOWN_DELAY_SECONDS, seconds(http.shutdown_delay)),
         (env::SHUTDOWN_DRAIN_SECONDS, seconds(http.shutdown_drain)),
         (env::LOG_FORMAT, json!(log_format)),

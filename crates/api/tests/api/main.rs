@@ -16,6 +16,9 @@ mod health;
 /// PostgreSQL refusing the service, outages and recovery, concurrent migrations.
 mod database;
 
+/// Slow, idle and too many connections: header and keep-alive timeouts, the cap, slow bodies.
+mod connections;
+
 /// SIGTERM-style shutdown with requests in flight.
 mod shutdown;
 

@@ -231,7 +231,10 @@ and `backend-api doctor manifests` see where each variable comes from).
   "LOG_FORMAT" .Values.logging.format "RUST_LOG" .Values.logging.level
   "SHUTDOWN_DELAY_SECONDS" (toString .Values.shutdown.delaySeconds)
   "SHUTDOWN_DRAIN_SECONDS" (toString .Values.shutdown.drainSeconds)
-  "REQUEST_TIMEOUT_SECONDS" (toString .Values.requestTimeoutSeconds) }}
+  "REQUEST_TIMEOUT_SECONDS" (toString .Values.requestTimeoutSeconds)
+  "HEADER_READ_TIMEOUT_SECONDS" (toString .Values.connections.headerReadTimeoutSeconds)
+  "KEEP_ALIVE_TIMEOUT_SECONDS" (toString .Values.connections.keepAliveTimeoutSeconds)
+  "HTTP_MAX_CONNECTIONS" (toString .Values.connections.maxConnections) }}
 {{- with .Values.corsAllowedOrigins }}{{ $_ := set $env "CORS_ALLOWED_ORIGINS" (join "," .) }}{{ end }}
 {{- if ne (include "backend-api.databaseMode" .) "sqlite" }}{{ $_ := set $env "DATABASE_MAX_CONNECTIONS" (toString .Values.database.maxConnections) }}{{ end }}
 {{- range $name, $value := dict "BETTER_AUTH_URL" $ba.url "BETTER_AUTH_JWKS_URL" $ba.jwksUrl "BETTER_AUTH_ISSUER" $ba.issuer "BETTER_AUTH_AUDIENCE" $ba.audience }}
