@@ -157,7 +157,7 @@ mod tests {
             !registry
                 .open
                 .lock()
-                .unwrap()
+                .expect("lock")
                 .connections
                 .contains_key(&oldest_head.id)
         );
@@ -165,7 +165,7 @@ mod tests {
             registry
                 .open
                 .lock()
-                .unwrap()
+                .expect("lock")
                 .connections
                 .contains_key(&busy.id)
         );
