@@ -74,6 +74,35 @@ fn production_without_a_provider_refuses_to_start_naming_the_variable() {
 }
 
 #[test]
+fn production_refuses_a_short_hs256_secret_naming_the_variable_not_the_value() {
+    let base = [
+        ("ENVIRONMENT", "production"),
+        ("BETTER_AUTH_URL", "http://frontend:3000"),
+        ("BETTER_AUTH_ACCEPT_HS256", "true"),
+    ];
+    // 31 bytes: one short of the minimum.
+    let short = "short-secret-never-printed-31by";
+    assert_eq!(short.len(), 31);
+    let mut vars = base.to_vec();
+    vars.push(("BETTER_AUTH_SECRET", short));
+    let output = run(&vars, &["serve"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("BETTER_AUTH_SECRET"), "{stderr}");
+    assert!(stderr.contains("32"), "{stderr}");
+    assert!(!stderr.contains(short), "secret leaked:\n{stderr}");
+    assert!(output.stdout.is_empty() || !text(&output.stdout).contains(short));
+
+    // 32 bytes pass this check: `config` parses the same variables and exits 0.
+    let long = "a-shared-secret-of-32-bytes-long";
+    assert_eq!(long.len(), 32);
+    let mut vars = base.to_vec();
+    vars.push(("BETTER_AUTH_SECRET", long));
+    let output = run(&vars, &["config"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+}
+
+#[test]
 fn token_is_refused_in_production() {
     let output = run(
         &[
