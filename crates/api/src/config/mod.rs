@@ -22,6 +22,8 @@ use std::time::Duration;
 use backend_api_auth::ProviderConfig;
 use secrecy::SecretString;
 
+pub use auth::MIN_HS256_SECRET_BYTES;
+pub(crate) use collect::parse_bool;
 pub use collect::{ConfigError, ConfigErrors};
 pub(crate) use providers::parse as parse_providers;
 pub use raw::RawConfig;
@@ -103,10 +105,24 @@ pub struct AuthConfig {
     pub jwks_refresh_cooldown: Duration,
 }
 
+/// Name of the provider the development key stands for (`DevelopmentKey::provider`).
+pub const DEVELOPMENT_PROVIDER: &str = "development";
+
 impl AuthConfig {
     /// True when the service trusts the local development key instead of a real provider.
     pub fn uses_development_key(&self) -> bool {
         self.providers.is_empty()
+    }
+
+    /// The one provider whose users the service serves, if there is exactly one (the
+    /// development key counts as one). Tasks written before tasks had a provider belong to it;
+    /// with several providers any of them could claim those, so none does.
+    pub fn sole_provider(&self) -> Option<&str> {
+        match self.providers.as_slice() {
+            [] => Some(DEVELOPMENT_PROVIDER),
+            [only] => Some(only.name.as_str()),
+            _ => None,
+        }
     }
 }
 

@@ -73,6 +73,16 @@ fn production_without_a_provider_refuses_to_start_naming_the_variable() {
     );
 }
 
+/// Waits for `child` at most `limit`, killing it then; returns what it printed.
+fn wait_bounded(mut child: Child, limit: Duration) -> Output {
+    let deadline = std::time::Instant::now() + limit;
+    while child.try_wait().expect("wait").is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    child.wait_with_output().expect("output")
+}
+
 #[test]
 fn production_refuses_a_short_hs256_secret_naming_the_variable_not_the_value() {
     let base = [
@@ -85,8 +95,16 @@ fn production_refuses_a_short_hs256_secret_naming_the_variable_not_the_value() {
     assert_eq!(short.len(), 31);
     let mut vars = base.to_vec();
     vars.push(("BETTER_AUTH_SECRET", short));
-    let output = run(&vars, &["serve"]);
-    assert_eq!(output.status.code(), Some(2));
+    vars.push(("PORT", "0"));
+    // Bounded: a binary that wrongly starts serving is stopped instead of holding the test.
+    let child = command(&vars)
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    let output = wait_bounded(child, Duration::from_secs(20));
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
     let stderr = text(&output.stderr);
     assert!(stderr.contains("BETTER_AUTH_SECRET"), "{stderr}");
     assert!(stderr.contains("32"), "{stderr}");

@@ -134,7 +134,7 @@ async fn a_busy_pool_sheds_requests_without_flipping_readiness() {
         })
         .spawn()
         .await;
-    let backend_api::db::Pool::Sqlite(pool) = app.state.db.pool().expect("ready") else {
+    let backend_api::db::Pool::Sqlite(pool) = app.state.db.pool().await.expect("ready") else {
         panic!("SQLite pool expected");
     };
     let held = pool.acquire().await.expect("the only connection");
