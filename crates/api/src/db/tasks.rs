@@ -226,9 +226,9 @@ async fn insert(
     idempotency: Option<&Idempotency>,
 ) -> Result<Option<TaskRow>, sqlx::Error> {
     let sql = format!(
-        "INSERT INTO tasks (provider, user_id, title, description, completed, created_at, updated_at, idempotency_key, request_fingerprint) \
+        "INSERT INTO tasks (provider, user_id, title, description, completed, created_at, updated_at, owner_idempotency_key, request_fingerprint) \
          VALUES ($1, $2, $3, $4, FALSE, $5, $5, $6, $7) \
-         ON CONFLICT (provider, user_id, idempotency_key) DO NOTHING RETURNING {COLUMNS}"
+         ON CONFLICT (provider, user_id, owner_idempotency_key) DO NOTHING RETURNING {COLUMNS}"
     );
     let now = DbTime::now();
     let key = idempotency.map(|i| i.key.as_str());
@@ -254,7 +254,7 @@ async fn by_idempotency_key(
 ) -> Result<Option<Replay>, sqlx::Error> {
     let sql = format!(
         "SELECT {COLUMNS}, request_fingerprint FROM tasks \
-         WHERE provider = $1 AND user_id = $2 AND idempotency_key = $3"
+         WHERE provider = $1 AND user_id = $2 AND owner_idempotency_key = $3"
     );
     on_pool!(pool, pool => {
         sqlx::query_as::<_, Replay>(&sql)
@@ -339,13 +339,14 @@ pub async fn delete(pool: &Pool, owner: Owner<'_>, id: i64) -> Result<bool, sqlx
 }
 
 /// Gives every task without a provider (written before tasks had one, or by a replica of that
-/// version still running during a rolling upgrade) to `provider`; returns how many. A task
-/// whose idempotency key that user already holds loses the key, not the task.
+/// version still running during a rolling update) to `provider`, its Idempotency-Key with it;
+/// returns how many. A task whose key that owner already holds keeps only the old column's
+/// copy (read by the previous version alone): the task moves, the duplicate key does not.
 pub async fn adopt_unassigned(pool: &Pool, provider: &str) -> Result<u64, sqlx::Error> {
     let sql = "UPDATE tasks SET provider = $1, \
-         idempotency_key = CASE WHEN EXISTS (SELECT 1 FROM tasks AS held \
+         owner_idempotency_key = CASE WHEN EXISTS (SELECT 1 FROM tasks AS held \
              WHERE held.provider = $1 AND held.user_id = tasks.user_id \
-             AND held.idempotency_key = tasks.idempotency_key) THEN NULL ELSE idempotency_key END \
+             AND held.owner_idempotency_key = tasks.idempotency_key) THEN NULL ELSE idempotency_key END \
          WHERE provider = $2";
     Ok(on_pool!(pool, pool => {
         sqlx::query(sql)

@@ -189,27 +189,42 @@ async fn database_from_before_providers(backend: Backend) -> TestDatabase {
          VALUES ('bob', 'bob''s', NULL, FALSE, '2026-11-29T10:00:03.000000Z', '2026-11-29T10:00:03.000000Z')",
         "DELETE FROM tasks WHERE title = 'deleted before the upgrade'",
     ];
+    execute(backend, &database.url, Some(&migrator), &rows).await;
+    database
+}
+
+/// Runs `migrator` (if any), then `statements`, on one connection to the database at `url`.
+async fn execute(backend: Backend, url: &str, migrator: Option<&Migrator>, statements: &[&str]) {
     match backend {
         Backend::Postgres => {
-            let mut connection = sqlx::PgConnection::connect(&database.url).await.expect("connect");
-            migrator.run(&mut connection).await.expect("old migration");
-            for row in rows {
-                sqlx::query(row).execute(&mut connection).await.expect(row);
+            let mut connection = sqlx::PgConnection::connect(url).await.expect("connect");
+            if let Some(migrator) = migrator {
+                migrator.run(&mut connection).await.expect("old migration");
+            }
+            for statement in statements {
+                sqlx::query(statement).execute(&mut connection).await.expect(statement);
             }
         }
         Backend::Sqlite => {
-            let options = sqlx::sqlite::SqliteConnectOptions::from_str(&database.url)
+            let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
                 .expect("SQLite URL")
                 .create_if_missing(true);
             let mut connection = sqlx::SqliteConnection::connect_with(&options).await.expect("open");
-            migrator.run(&mut connection).await.expect("old migration");
-            for row in rows {
-                sqlx::query(row).execute(&mut connection).await.expect(row);
+            if let Some(migrator) = migrator {
+                migrator.run(&mut connection).await.expect("old migration");
+            }
+            for statement in statements {
+                sqlx::query(statement).execute(&mut connection).await.expect(statement);
             }
         }
     }
-    database
 }
+
+/// The insert of the version before providers, word for word: what its replicas still send
+/// during a rolling update.
+const PREVIOUS_VERSION_INSERT: &str = "INSERT INTO tasks (user_id, title, description, completed, created_at, updated_at, idempotency_key, request_fingerprint) \
+     VALUES ('alice', 'written by an old replica', NULL, FALSE, '2026-11-30T10:00:00.000000Z', '2026-11-30T10:00:00.000000Z', 'old-replica-key', 'f') \
+     ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id";
 
 fn titles(tasks: &Value) -> Vec<&str> {
     tasks["tasks"]
@@ -257,9 +272,22 @@ async fn upgrade_keeps_tasks_reachable_by_their_owner(backend: Backend) {
         .expect("sent");
     assert_eq!(reused.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
+    // A replica of the previous version, still running during the rolling update, keeps
+    // working; what it writes reaches its owner too.
+    execute(backend, &app.database.url, None, &[PREVIOUS_VERSION_INSERT]).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let seen = app.get_json_as("alice", "/api/alice/tasks").await;
+        if titles(&seen).contains(&"written by an old replica") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never assigned: {seen}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
     // Ids of tasks deleted before the upgrade are never handed out again.
     let new = app.create_task("alice", "after the upgrade").await;
-    assert!(new["id"].as_i64().expect("id") > 4, "{new}");
+    assert!(new["id"].as_i64().expect("id") > 5, "{new}");
     let deleted = app.as_user("alice", Method::DELETE, path).send().await.expect("sent");
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
 }
