@@ -132,7 +132,7 @@ pub(super) fn parse_auth(
     }
 }
 
-/// The Better Auth provider of SPEC §3, from `BETTER_AUTH_URL` and the variables refining it.
+/// The `better-auth` provider (keys from `$BETTER_AUTH_URL/api/auth/jwks`), from `BETTER_AUTH_URL` and the variables refining it.
 fn better_auth_provider(
     raw: &RawConfig,
     leeway: Duration,
@@ -360,7 +360,10 @@ mod tests {
         let single = Config::from_raw(&hs256("development", "s")).expect("valid");
         assert_eq!(single.auth.sole_provider(), Some("better-auth"));
         let mut none = Config::development_defaults();
-        assert_eq!(none.auth.sole_provider(), Some(super::super::DEVELOPMENT_PROVIDER));
+        assert_eq!(
+            none.auth.sole_provider(),
+            Some(super::super::DEVELOPMENT_PROVIDER)
+        );
         none.auth.providers = vec![
             single.auth.providers[0].clone(),
             ProviderConfig::new(
@@ -378,8 +381,8 @@ mod tests {
     fn the_development_provider_name_is_the_development_keys() {
         let dir = std::env::temp_dir().join(format!("backend-api-devname-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
-        let key = backend_api_auth::DevelopmentKey::load_or_create(&dir.join("k.dev-key"))
-            .expect("key");
+        let key =
+            backend_api_auth::DevelopmentKey::load_or_create(&dir.join("k.dev-key")).expect("key");
         assert_eq!(key.provider().name, super::super::DEVELOPMENT_PROVIDER);
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -30,7 +30,7 @@ pub use raw::RawConfig;
 pub(crate) use redact::redacted_database_url;
 pub use redact::{fingerprint, render_json, render_text};
 
-/// Largest accepted request body; SPEC §4 answers 413 beyond it.
+/// Largest accepted request body; larger ones answer 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Largest accepted total size of request headers; 431 beyond it.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;

@@ -1,7 +1,7 @@
 //! Storage: one pool for PostgreSQL or SQLite, its health, and the task that keeps it healthy.
 //!
 //! The service must start and keep answering `/health` even when the database is down or
-//! refuses the password (seed 002), so the pool is created lazily and a supervisor task
+//! refuses the password (e.g. after a `helm upgrade` regenerated it), so the pool is created lazily and a supervisor task
 //! connects, applies migrations, and then pings; on failure it records the reason (for `/ready`
 //! and 503 answers), logs what to check, and retries with exponential backoff.
 //!

@@ -60,9 +60,14 @@ impl OtherProvider {
 }
 
 /// The app with the test provider and `other` configured.
-async fn app_with(backend: Backend, other: &OtherProvider, database: Option<TestDatabase>) -> TestApp {
+async fn app_with(
+    backend: Backend,
+    other: &OtherProvider,
+    database: Option<TestDatabase>,
+) -> TestApp {
     let provider = other.config.clone();
-    let mut builder = TestApp::builder(backend).config(move |config| config.auth.providers.push(provider));
+    let mut builder =
+        TestApp::builder(backend).config(move |config| config.auth.providers.push(provider));
     if let Some(database) = database {
         builder = builder.database(database);
     }
@@ -88,21 +93,41 @@ async fn the_same_user_id_from_two_providers_is_two_users(backend: Backend) {
     let task = format!("/api/alice/tasks/{id}");
 
     // The other provider's alice is a different user: nothing of the first one's is visible.
-    assert!(list(other.request(&app, "alice", Method::GET, "/api/alice/tasks")).await.is_empty());
-    assert_eq!(status(other.request(&app, "alice", Method::GET, &task)).await, StatusCode::NOT_FOUND);
+    assert!(
+        list(other.request(&app, "alice", Method::GET, "/api/alice/tasks"))
+            .await
+            .is_empty()
+    );
     assert_eq!(
-        status(other.request(&app, "alice", Method::PUT, &task).json(&json!({"title": "stolen"}))).await,
+        status(other.request(&app, "alice", Method::GET, &task)).await,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        status(other.request(&app, "alice", Method::PATCH, &task).json(&json!({"title": "stolen"}))).await,
+        status(
+            other
+                .request(&app, "alice", Method::PUT, &task)
+                .json(&json!({"title": "stolen"}))
+        )
+        .await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        status(
+            other
+                .request(&app, "alice", Method::PATCH, &task)
+                .json(&json!({"title": "stolen"}))
+        )
+        .await,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
         status(other.request(&app, "alice", Method::PATCH, &format!("{task}/complete"))).await,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(status(other.request(&app, "alice", Method::DELETE, &task)).await, StatusCode::NOT_FOUND);
+    assert_eq!(
+        status(other.request(&app, "alice", Method::DELETE, &task)).await,
+        StatusCode::NOT_FOUND
+    );
 
     // Their own task is theirs alone, and the Task JSON still shows the bare user id.
     let response = other
@@ -121,7 +146,10 @@ async fn the_same_user_id_from_two_providers_is_two_users(backend: Backend) {
     let first = app.get_json_as("alice", "/api/alice/tasks").await;
     assert_eq!(first["tasks"], json!([theirs]));
     let not_mine = format!("/api/alice/tasks/{}", mine["id"]);
-    assert_eq!(app.get_as("alice", &not_mine).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get_as("alice", &not_mine).await.status(),
+        StatusCode::NOT_FOUND
+    );
 }
 
 async fn idempotency_keys_are_scoped_per_provider_user(backend: Backend) {
@@ -145,11 +173,16 @@ async fn idempotency_keys_are_scoped_per_provider_user(backend: Backend) {
     let (first, replayed) = create(app.as_user("alice", Method::POST, "/api/alice/tasks")).await;
     assert!(!replayed);
     // Same key, same body, other provider: a new task of its own, not the first one replayed.
-    let (second, replayed) = create(other.request(&app, "alice", Method::POST, "/api/alice/tasks")).await;
-    assert!(!replayed, "the other provider's alice got the first one's task replayed");
+    let (second, replayed) =
+        create(other.request(&app, "alice", Method::POST, "/api/alice/tasks")).await;
+    assert!(
+        !replayed,
+        "the other provider's alice got the first one's task replayed"
+    );
     assert_ne!(first["id"], second["id"]);
     // Each one's retry replays their own.
-    let (again, replayed) = create(other.request(&app, "alice", Method::POST, "/api/alice/tasks")).await;
+    let (again, replayed) =
+        create(other.request(&app, "alice", Method::POST, "/api/alice/tasks")).await;
     assert!(replayed);
     assert_eq!(again, second);
     let (again, replayed) = create(app.as_user("alice", Method::POST, "/api/alice/tasks")).await;
@@ -165,10 +198,12 @@ const SCHEMA_WITHOUT_PROVIDERS: i64 = 20261129000001;
 /// three tasks of alice (the third deleted again) and one of bob.
 async fn database_from_before_providers(backend: Backend) -> TestDatabase {
     let database = TestDatabase::create(backend).await;
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../migrations").join(match backend {
-        Backend::Postgres => "postgres",
-        Backend::Sqlite => "sqlite",
-    });
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../migrations")
+        .join(match backend {
+            Backend::Postgres => "postgres",
+            Backend::Sqlite => "sqlite",
+        });
     let mut migrator = Migrator::new(dir).await.expect("migrations directory");
     let old: Vec<_> = migrator
         .migrations
@@ -176,7 +211,11 @@ async fn database_from_before_providers(backend: Backend) -> TestDatabase {
         .filter(|m| m.version == SCHEMA_WITHOUT_PROVIDERS)
         .cloned()
         .collect();
-    assert_eq!(old.len(), 1, "the schema without providers is migration {SCHEMA_WITHOUT_PROVIDERS}");
+    assert_eq!(
+        old.len(),
+        1,
+        "the schema without providers is migration {SCHEMA_WITHOUT_PROVIDERS}"
+    );
     migrator.migrations = old.into();
     let rows = [
         "INSERT INTO tasks (user_id, title, description, completed, created_at, updated_at, idempotency_key, request_fingerprint) \
@@ -202,19 +241,27 @@ async fn execute(backend: Backend, url: &str, migrator: Option<&Migrator>, state
                 migrator.run(&mut connection).await.expect("old migration");
             }
             for statement in statements {
-                sqlx::query(statement).execute(&mut connection).await.expect(statement);
+                sqlx::query(statement)
+                    .execute(&mut connection)
+                    .await
+                    .expect(statement);
             }
         }
         Backend::Sqlite => {
             let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
                 .expect("SQLite URL")
                 .create_if_missing(true);
-            let mut connection = sqlx::SqliteConnection::connect_with(&options).await.expect("open");
+            let mut connection = sqlx::SqliteConnection::connect_with(&options)
+                .await
+                .expect("open");
             if let Some(migrator) = migrator {
                 migrator.run(&mut connection).await.expect("old migration");
             }
             for statement in statements {
-                sqlx::query(statement).execute(&mut connection).await.expect(statement);
+                sqlx::query(statement)
+                    .execute(&mut connection)
+                    .await
+                    .expect(statement);
             }
         }
     }
@@ -241,7 +288,11 @@ async fn upgrade_keeps_tasks_reachable_by_their_owner(backend: Backend) {
     let app = TestApp::builder(backend).database(database).spawn().await;
 
     let alice = app.get_json_as("alice", "/api/alice/tasks").await;
-    assert_eq!(titles(&alice), ["written before the upgrade", "also before"], "{alice}");
+    assert_eq!(
+        titles(&alice),
+        ["written before the upgrade", "also before"],
+        "{alice}"
+    );
     let first = &alice["tasks"][0];
     assert_eq!(first["user_id"], "alice");
     assert_eq!(first["description"], "kept");
@@ -260,7 +311,11 @@ async fn upgrade_keeps_tasks_reachable_by_their_owner(backend: Backend) {
         .await
         .expect("sent");
     assert_eq!(patched.status(), StatusCode::OK);
-    let toggled = app.as_user("alice", Method::PATCH, &format!("{path}/complete")).send().await.expect("sent");
+    let toggled = app
+        .as_user("alice", Method::PATCH, &format!("{path}/complete"))
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(toggled.status(), StatusCode::OK);
     // Its idempotency key still belongs to alice: reused with another body, it is refused.
     let reused = app
@@ -281,14 +336,21 @@ async fn upgrade_keeps_tasks_reachable_by_their_owner(backend: Backend) {
         if titles(&seen).contains(&"written by an old replica") {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "never assigned: {seen}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never assigned: {seen}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 
     // Ids of tasks deleted before the upgrade are never handed out again.
     let new = app.create_task("alice", "after the upgrade").await;
     assert!(new["id"].as_i64().expect("id") > 5, "{new}");
-    let deleted = app.as_user("alice", Method::DELETE, path).send().await.expect("sent");
+    let deleted = app
+        .as_user("alice", Method::DELETE, path)
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
 }
 
@@ -299,13 +361,24 @@ async fn upgrade_with_several_providers_gives_old_tasks_to_nobody(backend: Backe
 
     // Either provider's alice could be the one who wrote them: neither gets them.
     assert!(titles(&app.get_json_as("alice", "/api/alice/tasks").await).is_empty());
-    assert!(list(other.request(&app, "alice", Method::GET, "/api/alice/tasks")).await.is_empty());
-    assert_eq!(app.get_as("alice", "/api/alice/tasks/1").await.status(), StatusCode::NOT_FOUND);
+    assert!(
+        list(other.request(&app, "alice", Method::GET, "/api/alice/tasks"))
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        app.get_as("alice", "/api/alice/tasks/1").await.status(),
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(
         status(other.request(&app, "alice", Method::GET, "/api/alice/tasks/1")).await,
         StatusCode::NOT_FOUND
     );
     // New tasks work as usual for both.
     app.create_task("alice", "first provider's").await;
-    assert!(list(other.request(&app, "alice", Method::GET, "/api/alice/tasks")).await.is_empty());
+    assert!(
+        list(other.request(&app, "alice", Method::GET, "/api/alice/tasks"))
+            .await
+            .is_empty()
+    );
 }

@@ -1,4 +1,4 @@
-//! `/api/{user_id}/tasks`: the tasks CRUD of SPEC §4.
+//! `/api/{user_id}/tasks`: create, list, read, replace, patch, complete and delete tasks.
 //!
 //! Every handler takes a [`TaskOwner`] first, so authentication (401/503) and the user check
 //! (403) happen before anything else is read; ownership of a task is then enforced by the SQL
