@@ -1,9 +1,12 @@
 //! Storage: one pool for PostgreSQL or SQLite, its health, and the task that keeps it healthy.
 //!
 //! The service must start and keep answering `/health` even when the database is down or
-//! refuses the password (e.g. after a `helm upgrade` regenerated it), so the pool is created lazily and a supervisor task
-//! connects, applies migrations, and then pings; on failure it records the reason (for `/ready`
-//! and 503 answers), logs what to check, and retries with exponential backoff.
+//! refuses the password (e.g. after a `helm upgrade` regenerated it), so the pool is created
+//! lazily and a supervisor task connects, applies migrations, and then pings; on failure it
+//! records the reason (for `/ready` and 503 answers), logs what to check, and retries with
+//! exponential backoff. Each connect and check also assigns tasks without a provider (see
+//! `tasks::adopt_unassigned`); that failing is logged and retried, never a reason to refuse
+//! traffic.
 //!
 //! Until that first connection is made, a request waits for it (at most
 //! `DATABASE_ACQUIRE_TIMEOUT_SECONDS`), as token checks wait for a provider's first key fetch,
@@ -307,6 +310,17 @@ async fn assign_unassigned(inner: &Inner, announce: bool) -> Result<(), sqlx::Er
     Ok(())
 }
 
+/// [`assign_unassigned`] for the supervisor: a failure leaves those tasks unassigned until the
+/// next check, and is logged.
+async fn assign_or_warn(inner: &Inner, announce: bool) {
+    if let Err(error) = assign_unassigned(inner, announce).await {
+        tracing::warn!(
+            reason = %diagnose(&error).reason,
+            "assigning tasks written before tasks had an identity provider failed; retrying at the next check"
+        );
+    }
+}
+
 /// Marks the database down, logging only on a change of reason so an outage is one log line
 /// per reason, not one per retry.
 fn set_down(inner: &Inner, diagnosis: Diagnosis) {
@@ -362,10 +376,8 @@ async fn supervise(weak: Weak<Inner>, wake: Arc<Notify>) {
             match inner.pool.ping().await {
                 Ok(()) => {
                     // Also picks up tasks a replica of the previous version wrote during a
-                    // rolling upgrade; a failure here is retried on the next check.
-                    if let Err(error) = assign_unassigned(&inner, false).await {
-                        tracing::warn!(%error, "assigning tasks without a provider failed; retrying later");
-                    }
+                    // rolling update.
+                    assign_or_warn(&inner, false).await;
                     inner.health_interval
                 }
                 Err(error) => match explain(&inner, &error).await {
@@ -384,12 +396,9 @@ async fn supervise(weak: Weak<Inner>, wake: Arc<Notify>) {
             }
         } else {
             // Migrating on every (re)connect also covers "the database was down at start".
-            let migrated = match migrate::run(&inner.pool).await {
-                Ok(()) => assign_unassigned(&inner, true).await,
-                Err(error) => Err(error),
-            };
-            match migrated {
+            match migrate::run(&inner.pool).await {
                 Ok(()) => {
+                    assign_or_warn(&inner, true).await;
                     let was = inner.health.borrow().clone();
                     if let Health::Down { since, .. } = was {
                         tracing::info!(

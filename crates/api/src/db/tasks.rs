@@ -338,6 +338,10 @@ pub async fn delete(pool: &Pool, owner: Owner<'_>, id: i64) -> Result<bool, sqlx
     Ok(affected > 0)
 }
 
+/// Rows assigned per statement, so a large table never holds one long transaction (or runs
+/// into the statement timeout).
+const ADOPT_BATCH: i64 = 5_000;
+
 /// Gives every task without a provider (written before tasks had one, or by a replica of that
 /// version still running during a rolling update) to `provider`, its Idempotency-Key with it;
 /// returns how many. A task whose key that owner already holds keeps only the old column's
@@ -347,15 +351,23 @@ pub async fn adopt_unassigned(pool: &Pool, provider: &str) -> Result<u64, sqlx::
          owner_idempotency_key = CASE WHEN EXISTS (SELECT 1 FROM tasks AS held \
              WHERE held.provider = $1 AND held.user_id = tasks.user_id \
              AND held.owner_idempotency_key = tasks.idempotency_key) THEN NULL ELSE idempotency_key END \
-         WHERE provider = $2";
-    Ok(on_pool!(pool, pool => {
-        sqlx::query(sql)
-            .bind(provider)
-            .bind(UNASSIGNED)
-            .execute(pool)
-            .await?
-            .rows_affected()
-    }))
+         WHERE id IN (SELECT id FROM tasks WHERE provider = $2 LIMIT $3)";
+    let mut total = 0;
+    loop {
+        let adopted = on_pool!(pool, pool => {
+            sqlx::query(sql)
+                .bind(provider)
+                .bind(UNASSIGNED)
+                .bind(ADOPT_BATCH)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        total += adopted;
+        if adopted < ADOPT_BATCH as u64 {
+            return Ok(total);
+        }
+    }
 }
 
 /// How many tasks belong to no provider yet.
