@@ -20,6 +20,7 @@ crate::on_both_backends!(
     idempotency_keys_are_scoped_per_provider_user,
     upgrade_keeps_tasks_reachable_by_their_owner,
     upgrade_with_several_providers_gives_old_tasks_to_nobody,
+    upgrade_assigns_a_large_table_completely,
 );
 
 const OTHER_ISSUER: &str = "https://other-idp.test.example";
@@ -381,4 +382,36 @@ async fn upgrade_with_several_providers_gives_old_tasks_to_nobody(backend: Backe
             .await
             .is_empty()
     );
+}
+
+async fn upgrade_assigns_a_large_table_completely(backend: Backend) {
+    let database = database_from_before_providers(backend).await;
+    // More rows than one assignment statement takes, so it has to go round several times.
+    let many = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000) \
+        INSERT INTO tasks (user_id, title, completed, created_at, updated_at) \
+        SELECT 'carol', 'old task', FALSE, '2026-11-29T11:00:00.000000Z', '2026-11-29T11:00:00.000000Z' FROM n";
+    execute(backend, &database.url, None, &[many]).await;
+    let app = TestApp::builder(backend).database(database).spawn().await;
+    let url = app.database.url.clone();
+    let unassigned = "SELECT count(*) FROM tasks WHERE provider = ''";
+    let left: i64 = match backend {
+        Backend::Postgres => {
+            let mut connection = sqlx::PgConnection::connect(&url).await.expect("connect");
+            sqlx::query_scalar(unassigned)
+                .fetch_one(&mut connection)
+                .await
+                .expect("count")
+        }
+        Backend::Sqlite => {
+            let mut connection = sqlx::SqliteConnection::connect(&url).await.expect("open");
+            sqlx::query_scalar(unassigned)
+                .fetch_one(&mut connection)
+                .await
+                .expect("count")
+        }
+    };
+    // Ready means assigned: nothing is left for nobody.
+    assert_eq!(left, 0);
+    let page = app.get_json_as("carol", "/api/carol/tasks?limit=100").await;
+    assert_eq!(page["tasks"].as_array().map(Vec::len), Some(100));
 }
