@@ -64,8 +64,12 @@ impl App {
     ) -> Result<App, StartError> {
         let metrics = telemetry::metrics_handle();
         let verifier = trust::verifier(&config, clock)?;
-        let db = Database::new(&config.database, config.http.request_timeout)
-            .map_err(StartError::Database)?;
+        let db = Database::new(
+            &config.database,
+            config.http.request_timeout,
+            config.auth.sole_provider().map(str::to_owned),
+        )
+        .map_err(StartError::Database)?;
         let address = SocketAddr::new(config.host, config.port);
         let listener = TcpListener::bind(address)
             .await

@@ -1,6 +1,9 @@
 //! Request authentication: the [`AuthUser`] extractor (a verified token) and [`TaskOwner`]
 //! (a verified token whose user is the `{user_id}` of the path).
 //!
+//! A user is the pair (provider, user id): the path names only the user id, so two providers'
+//! `alice` both pass the path check, and the provider carried along keeps their tasks apart.
+//!
 //! The web-framework adapter of the verification core lives here, not in the core. Handlers
 //! that need a user take the extractor as an argument, so a route cannot forget the check;
 //! there is deliberately no `Option<AuthUser>`.
@@ -9,6 +12,7 @@ use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
+use crate::db::tasks::Owner;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -54,7 +58,22 @@ impl FromRequestParts<AppState> for AuthUser {
 #[derive(Clone, Debug)]
 pub struct TaskOwner {
     pub user_id: String,
+    /// Name of the provider that verified the token.
+    pub provider: String,
 }
+
+impl TaskOwner {
+    /// Whose tasks this caller may see: (provider, user id).
+    pub fn owner(&self) -> Owner<'_> {
+        Owner {
+            provider: &self.provider,
+            user_id: &self.user_id,
+        }
+    }
+}
+
+/// Provider name of the tasks of a `bench-auth-off` build, which verifies no token.
+const BENCH_PROVIDER: &str = "bench-auth-off";
 
 impl FromRequestParts<AppState> for TaskOwner {
     type Rejection = ApiError;
@@ -69,7 +88,10 @@ impl FromRequestParts<AppState> for TaskOwner {
             let user_id = path_user_id(parts, state)
                 .await?
                 .ok_or(ApiError::RouteNotFound)?;
-            return Ok(TaskOwner { user_id });
+            return Ok(TaskOwner {
+                user_id,
+                provider: BENCH_PROVIDER.to_owned(),
+            });
         }
         let user = AuthUser::from_request_parts(parts, state).await?;
         let path_user = path_user_id(parts, state).await?;
@@ -85,6 +107,7 @@ impl FromRequestParts<AppState> for TaskOwner {
         }
         Ok(TaskOwner {
             user_id: user.user_id,
+            provider: user.provider,
         })
     }
 }

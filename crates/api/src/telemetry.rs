@@ -71,7 +71,7 @@ pub fn record_database_gauges(db: &Database) {
     metrics::gauge!("db_pool_connections", "state" => "idle").set(idle as f64);
     metrics::gauge!("db_pool_connections", "state" => "in_use")
         .set(open.saturating_sub(idle as u32) as f64);
-    metrics::gauge!("db_up").set(if db.pool().is_ok() { 1.0 } else { 0.0 });
+    metrics::gauge!("db_up").set(if db.is_up() { 1.0 } else { 0.0 });
 }
 
 /// A client's request id if it is short and plain, else a fresh UUID.

@@ -13,7 +13,11 @@ pub fn run(config: Config) -> Outcome {
         Err(outcome) => return outcome,
     };
     runtime.block_on(async {
-        let db = match Database::new(&config.database, config.http.request_timeout) {
+        let db = match Database::new(
+            &config.database,
+            config.http.request_timeout,
+            config.auth.sole_provider().map(str::to_owned),
+        ) {
             Ok(db) => db,
             Err(error) => {
                 eprintln!("backend-api: DATABASE_URL cannot be used: {error}");

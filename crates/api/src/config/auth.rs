@@ -1,6 +1,7 @@
 //! The identity-provider part of the configuration: the Better Auth provider from the
 //! `BETTER_AUTH_*` variables, more providers from `AUTH_PROVIDERS_FILE`, HS256, the development
-//! key's location, and production's refusal to run without a real provider.
+//! key's location, and production's refusal to run without a real provider or with an HS256
+//! secret short enough to guess.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -78,7 +79,13 @@ pub(super) fn parse_auth(
 
     let mut providers = Vec::new();
     if let Some(provider) = better_auth_provider(raw, leeway, errors) {
-        let provider = with_hs256(provider, accept_hs256, better_auth_secret.as_ref(), errors);
+        let provider = with_hs256(
+            provider,
+            accept_hs256,
+            better_auth_secret.as_ref(),
+            environment,
+            errors,
+        );
         providers.push(provider);
     } else if accept_hs256 {
         errors.push(
@@ -139,7 +146,7 @@ pub(super) fn parse_auth(
     }
 }
 
-/// The Better Auth provider, from `BETTER_AUTH_URL` and the variables refining it.
+/// The `better-auth` provider (keys from `$BETTER_AUTH_URL/api/auth/jwks`), from `BETTER_AUTH_URL` and the variables refining it.
 fn better_auth_provider(
     raw: &RawConfig,
     leeway: Duration,
@@ -214,15 +221,34 @@ fn better_auth_provider(
     Some(provider)
 }
 
+/// Fewest bytes an HS256 secret may have: anyone who guesses it can sign tokens for any user,
+/// and a 256-bit HMAC key needs 32 bytes of (random) secret to be as strong as its output.
+pub const MIN_HS256_SECRET_BYTES: usize = 32;
+
 fn with_hs256(
     mut provider: ProviderConfig,
     accept_hs256: bool,
     secret: Option<&SecretString>,
+    environment: Environment,
     errors: &mut Errors,
 ) -> ProviderConfig {
     if accept_hs256 {
         match secret {
             Some(secret) => {
+                let length = secret.expose_secret().len();
+                if environment == Environment::Production && length < MIN_HS256_SECRET_BYTES {
+                    // The length only: the value is never repeated.
+                    errors.push(
+                        env::BETTER_AUTH_SECRET,
+                        None,
+                        format!(
+                            "is {length} bytes; with {}=true, ENVIRONMENT=production needs at least \
+                             {MIN_HS256_SECRET_BYTES} random bytes (e.g. `openssl rand -base64 32`, the \
+                             same value in the frontend)",
+                            env::BETTER_AUTH_ACCEPT_HS256
+                        ),
+                    );
+                }
                 provider.hmac_secret =
                     Some(HmacSecret::new(secret.expose_secret().as_bytes().to_vec()));
             }
@@ -308,6 +334,71 @@ mod tests {
         };
         let errors = Config::from_raw(&raw).err().expect("refused").0;
         assert_eq!(errors[0].variable, env::BETTER_AUTH_SECRET);
+    }
+
+    fn hs256(environment: &str, secret: &str) -> RawConfig {
+        RawConfig {
+            environment: Some(environment.into()),
+            better_auth_url: Some("http://frontend:3000".into()),
+            better_auth_accept_hs256: Some("true".into()),
+            better_auth_secret: Some(secret.into()),
+            ..RawConfig::default()
+        }
+    }
+
+    #[test]
+    fn production_refuses_an_hs256_secret_under_32_bytes_without_showing_it() {
+        let short = "x".repeat(MIN_HS256_SECRET_BYTES - 1);
+        let errors = Config::from_raw(&hs256("production", &short))
+            .err()
+            .expect("refused")
+            .0;
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].variable, env::BETTER_AUTH_SECRET);
+        let text = errors[0].to_string();
+        assert!(text.contains("31 bytes") && text.contains("32"), "{text}");
+        assert!(!text.contains(&short), "{text}");
+
+        let enough = "x".repeat(MIN_HS256_SECRET_BYTES);
+        assert!(Config::from_raw(&hs256("production", &enough)).is_ok());
+        // Development keeps working (doctor fails it there instead).
+        assert!(Config::from_raw(&hs256("development", &short)).is_ok());
+        // Without HS256 the secret is not used for verification: any length is accepted.
+        let mut unused = hs256("production", "short");
+        unused.better_auth_accept_hs256 = None;
+        assert!(Config::from_raw(&unused).is_ok());
+    }
+
+    #[test]
+    fn the_sole_provider_owns_tasks_from_before_providers() {
+        let single = Config::from_raw(&hs256("development", "s")).expect("valid");
+        assert_eq!(single.auth.sole_provider(), Some("better-auth"));
+        let mut none = Config::development_defaults();
+        assert_eq!(
+            none.auth.sole_provider(),
+            Some(super::super::DEVELOPMENT_PROVIDER)
+        );
+        none.auth.providers = vec![
+            single.auth.providers[0].clone(),
+            ProviderConfig::new(
+                "other",
+                "https://other.example",
+                backend_api_auth::KeySource::JwksUrl(
+                    "https://other.example/jwks".parse().expect("URL"),
+                ),
+            ),
+        ];
+        assert_eq!(none.auth.sole_provider(), None);
+    }
+
+    #[test]
+    fn the_development_provider_name_is_the_development_keys() {
+        let dir = std::env::temp_dir().join(format!("backend-api-devname-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let key =
+            backend_api_auth::DevelopmentKey::load_or_create(&dir.join("k.dev-key")).expect("key");
+        assert_eq!(key.provider().name, super::super::DEVELOPMENT_PROVIDER);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

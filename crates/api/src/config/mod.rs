@@ -22,13 +22,15 @@ use std::time::Duration;
 use backend_api_auth::ProviderConfig;
 use secrecy::SecretString;
 
+pub use auth::MIN_HS256_SECRET_BYTES;
+pub(crate) use collect::parse_bool;
 pub use collect::{ConfigError, ConfigErrors};
 pub(crate) use providers::parse as parse_providers;
 pub use raw::RawConfig;
 pub(crate) use redact::redacted_database_url;
 pub use redact::{fingerprint, render_json, render_text};
 
-/// Largest accepted request body; SPEC §4 answers 413 beyond it.
+/// Largest accepted request body; larger ones answer 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Largest accepted total size of request headers; 431 beyond it.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
@@ -107,10 +109,24 @@ pub struct AuthConfig {
     pub jwks_initial_wait: Duration,
 }
 
+/// Name of the provider the development key stands for (`DevelopmentKey::provider`).
+pub const DEVELOPMENT_PROVIDER: &str = "development";
+
 impl AuthConfig {
     /// True when the service trusts the local development key instead of a real provider.
     pub fn uses_development_key(&self) -> bool {
         self.providers.is_empty()
+    }
+
+    /// The one provider whose users the service serves, if there is exactly one (the
+    /// development key counts as one). Tasks written before tasks had a provider belong to it;
+    /// with several providers any of them could claim those, so none does.
+    pub fn sole_provider(&self) -> Option<&str> {
+        match self.providers.as_slice() {
+            [] => Some(DEVELOPMENT_PROVIDER),
+            [only] => Some(only.name.as_str()),
+            _ => None,
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! Reads `AUTH_PROVIDERS_FILE`: one `[[provider]]` table per identity provider (SPEC §3).
+//! Reads `AUTH_PROVIDERS_FILE`: one `[[provider]]` table per identity provider
+//! (name, issuer, discovery or jwks_url, audiences, algorithms, user_claim, leeway).
 //!
 //! Unknown keys are refused so that a typo (`audience` for `audiences`) does not silently
 //! disable a check. Errors name the provider and the key to fix.

@@ -1,5 +1,6 @@
 //! Turns a database error into what an operator needs: a one-line reason for `/ready` and a
-//! hint saying what to check (seed 002: passwords drifting after `helm upgrade`, NetworkPolicy…).
+//! hint saying what to check (the usual causes: a password that drifted after `helm upgrade`, a
+//! NetworkPolicy dropping the port, a database or role that does not exist…).
 //!
 //! Reasons come from the server's message or the I/O error and never contain the URL's password.
 

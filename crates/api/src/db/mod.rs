@@ -1,9 +1,17 @@
 //! Storage: one pool for PostgreSQL or SQLite, its health, and the task that keeps it healthy.
 //!
 //! The service must start and keep answering `/health` even when the database is down or
-//! refuses the password (seed 002), so the pool is created lazily and a supervisor task
-//! connects, applies migrations, and then pings; on failure it records the reason (for `/ready`
-//! and 503 answers), logs what to check, and retries with exponential backoff.
+//! refuses the password (e.g. after a `helm upgrade` regenerated it), so the pool is created
+//! lazily and a supervisor task connects, applies migrations, and then pings; on failure it
+//! records the reason (for `/ready` and 503 answers), logs what to check, and retries with
+//! exponential backoff. Each connect and check also assigns tasks without a provider (see
+//! `tasks::adopt_unassigned`); that failing is logged and retried, never a reason to refuse
+//! traffic.
+//!
+//! Until that first connection is made, a request waits for it (at most
+//! `DATABASE_ACQUIRE_TIMEOUT_SECONDS`), as token checks wait for a provider's first key fetch,
+//! so traffic sent while the service and its database start together is not refused. After
+//! that, an outage answers 503 at once: waiting then would only pile requests up.
 //!
 //! Layout: `time` (timestamps both engines sort alike), `diagnose` (errors → reason + hint),
 //! `migrate` (embedded migrations under a lock), `tasks` (the queries).
@@ -14,7 +22,8 @@ pub mod tasks;
 mod time;
 
 use std::str::FromStr;
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use secrecy::ExposeSecret;
@@ -22,7 +31,7 @@ use sqlx::ConnectOptions;
 use sqlx::migrate::MigrateError;
 use sqlx::postgres::{PgConnectOptions, PgPool};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 
 use crate::config::{DatabaseConfig, DatabaseKind};
 pub use diagnose::{Diagnosis, diagnose};
@@ -133,7 +142,12 @@ pub struct Database {
 struct Inner {
     pool: Pool,
     kind: DatabaseKind,
-    health: RwLock<Health>,
+    /// Current health; requests waiting for the first connection watch it.
+    health: watch::Sender<Health>,
+    /// Set once the database was ready the first time; from then on requests never wait.
+    connected_once: AtomicBool,
+    /// Provider that receives tasks written before tasks had one (see `tasks::adopt_unassigned`).
+    unassigned_owner: Option<String>,
     /// Wakes the supervisor early when a request saw the database fail.
     wake: Arc<Notify>,
     reconnect_max: Duration,
@@ -149,15 +163,20 @@ pub struct Unavailable {
 
 impl Database {
     /// Creates the (lazy) pool; no I/O happens until [`Database::supervise`] or a query.
+    /// `unassigned_owner` is the provider that receives tasks written before tasks had one:
+    /// the sole configured provider, or `None` when several could claim them.
     pub fn new(
         config: &DatabaseConfig,
         statement_timeout: Duration,
+        unassigned_owner: Option<String>,
     ) -> Result<Database, sqlx::Error> {
         Ok(Database {
             inner: Arc::new(Inner {
                 pool: Pool::lazy(config, statement_timeout)?,
                 kind: config.kind,
-                health: RwLock::new(Health::Starting),
+                health: watch::Sender::new(Health::Starting),
+                connected_once: AtomicBool::new(false),
+                unassigned_owner,
                 wake: Arc::new(Notify::new()),
                 reconnect_max: config.reconnect_max,
                 health_interval: config.health_interval,
@@ -176,15 +195,32 @@ impl Database {
     }
 
     pub fn health(&self) -> Health {
-        self.inner
-            .health
-            .read()
-            .map(|health| health.clone())
-            .unwrap_or(Health::Starting)
+        self.inner.health.borrow().clone()
     }
 
-    /// The pool, if the database is usable now; requests fail fast with 503 otherwise.
-    pub fn pool(&self) -> Result<&Pool, Unavailable> {
+    /// True when the database is usable now (the `db_up` gauge).
+    pub fn is_up(&self) -> bool {
+        *self.inner.health.borrow() == Health::Ready
+    }
+
+    /// The pool for a request. Before the first connection was ever made, waits for it up to
+    /// the acquire timeout; otherwise answers at once: the pool if the database is usable,
+    /// else why not (the request answers 503).
+    pub async fn pool(&self) -> Result<&Pool, Unavailable> {
+        if !self.inner.connected_once.load(Ordering::Acquire) {
+            let mut health = self.inner.health.subscribe();
+            // Retry now rather than after the supervisor's backoff; it keeps a minimum gap.
+            self.inner.wake.notify_one();
+            let _ = tokio::time::timeout(
+                self.inner.acquire_timeout,
+                health.wait_for(|health| *health == Health::Ready),
+            )
+            .await;
+        }
+        self.pool_now()
+    }
+
+    fn pool_now(&self) -> Result<&Pool, Unavailable> {
         match self.health() {
             Health::Ready => Ok(&self.inner.pool),
             Health::Starting => Err(Unavailable {
@@ -213,9 +249,11 @@ impl Database {
         Some(diagnosis)
     }
 
-    /// Applies the embedded migrations now (the `migrate` command), under the migration lock.
+    /// Applies the embedded migrations now (the `migrate` command), under the migration lock,
+    /// then assigns tasks without a provider as the service would.
     pub async fn migrate(&self) -> Result<(), sqlx::Error> {
-        migrate::run(&self.inner.pool).await
+        migrate::run(&self.inner.pool).await?;
+        assign_unassigned(&self.inner, true).await
     }
 
     /// Explains a failure; a pool timeout is replaced by what a direct connection attempt says.
@@ -238,19 +276,55 @@ impl Database {
 }
 
 fn set_health(inner: &Inner, health: Health) {
-    if let Ok(mut slot) = inner.health.write() {
-        *slot = health;
+    if health == Health::Ready {
+        inner.connected_once.store(true, Ordering::Release);
+    }
+    inner.health.send_replace(health);
+}
+
+/// Gives tasks without a provider to the sole configured provider; with several providers,
+/// says how many wait for the operator (`announce`: at (re)connect, not on every check).
+/// Counting first keeps the periodic check a read (an index lookup) when there is nothing to do.
+async fn assign_unassigned(inner: &Inner, announce: bool) -> Result<(), sqlx::Error> {
+    let waiting = tasks::count_unassigned(&inner.pool).await?;
+    if waiting == 0 {
+        return Ok(());
+    }
+    match &inner.unassigned_owner {
+        Some(provider) => {
+            let adopted = tasks::adopt_unassigned(&inner.pool, provider).await?;
+            tracing::info!(
+                tasks = adopted,
+                provider = %provider,
+                "tasks written before tasks had an identity provider now belong to this provider's users"
+            );
+        }
+        None if announce => tracing::warn!(
+            tasks = waiting,
+            "tasks written before tasks had an identity provider belong to no provider, since several \
+             providers are configured and each could claim them; nobody sees them until you assign them: \
+             UPDATE tasks SET provider = '<provider name>' WHERE provider = ''"
+        ),
+        None => {}
+    }
+    Ok(())
+}
+
+/// [`assign_unassigned`] for the supervisor: a failure leaves those tasks unassigned until the
+/// next check, and is logged.
+async fn assign_or_warn(inner: &Inner, announce: bool) {
+    if let Err(error) = assign_unassigned(inner, announce).await {
+        tracing::warn!(
+            reason = %diagnose(&error).reason,
+            "assigning tasks written before tasks had an identity provider failed; retrying at the next check"
+        );
     }
 }
 
 /// Marks the database down, logging only on a change of reason so an outage is one log line
 /// per reason, not one per retry.
 fn set_down(inner: &Inner, diagnosis: Diagnosis) {
-    let previous = inner
-        .health
-        .read()
-        .map(|h| h.clone())
-        .unwrap_or(Health::Starting);
+    let previous = inner.health.borrow().clone();
     let since = match &previous {
         Health::Down { diagnosis: old, .. } if *old == diagnosis => return,
         Health::Down { since, .. } => *since,
@@ -288,16 +362,24 @@ const FIRST_RETRY: Duration = Duration::from_millis(250);
 
 async fn supervise(weak: Weak<Inner>, wake: Arc<Notify>) {
     let mut backoff = FIRST_RETRY;
+    let mut last_attempt: Option<Instant> = None;
     loop {
+        // Wake-ups (requests waiting, requests that saw a failure) come at any rate; attempts
+        // keep at least this gap.
+        if let Some(at) = last_attempt {
+            tokio::time::sleep_until((at + FIRST_RETRY).into()).await;
+        }
+        last_attempt = Some(Instant::now());
         let Some(inner) = weak.upgrade() else { return };
-        let healthy = inner
-            .health
-            .read()
-            .map(|h| *h == Health::Ready)
-            .unwrap_or(false);
+        let healthy = *inner.health.borrow() == Health::Ready;
         let pause = if healthy {
             match inner.pool.ping().await {
-                Ok(()) => inner.health_interval,
+                Ok(()) => {
+                    // Also picks up tasks a replica of the previous version wrote during a
+                    // rolling update.
+                    assign_or_warn(&inner, false).await;
+                    inner.health_interval
+                }
                 Err(error) => match explain(&inner, &error).await {
                     Some(diagnosis) => {
                         set_down(&inner, diagnosis);
@@ -316,11 +398,8 @@ async fn supervise(weak: Weak<Inner>, wake: Arc<Notify>) {
             // Migrating on every (re)connect also covers "the database was down at start".
             match migrate::run(&inner.pool).await {
                 Ok(()) => {
-                    let was = inner
-                        .health
-                        .read()
-                        .map(|h| h.clone())
-                        .unwrap_or(Health::Starting);
+                    assign_or_warn(&inner, true).await;
+                    let was = inner.health.borrow().clone();
                     if let Health::Down { since, .. } = was {
                         tracing::info!(
                             down_for_seconds = since.elapsed().as_secs(),

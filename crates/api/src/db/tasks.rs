@@ -1,5 +1,7 @@
-//! Queries on the `tasks` table. Every statement filters on `user_id`, so ownership is
-//! enforced by the database itself: another user's task is indistinguishable from a missing one.
+//! Queries on the `tasks` table. A task's owner is the pair (identity provider, user id): the
+//! same user id issued by two providers is two users. Every statement filters on both, so
+//! ownership is enforced by the database itself: another user's task is indistinguishable from
+//! a missing one.
 //!
 //! The SQL is the same text for both engines (both accept `$n` placeholders, `RETURNING`,
 //! `ON CONFLICT` and row-value comparison); `on_pool!` type-checks each body once per engine.
@@ -17,6 +19,16 @@ macro_rules! on_pool {
         }
     };
 }
+
+/// Who a task belongs to: the provider that verified the token and the user id it names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Owner<'a> {
+    pub provider: &'a str,
+    pub user_id: &'a str,
+}
+
+/// `provider` of tasks written before tasks had one; see [`adopt_unassigned`].
+pub const UNASSIGNED: &str = "";
 
 const COLUMNS: &str = "id, user_id, title, description, completed, created_at, updated_at";
 
@@ -115,7 +127,7 @@ impl Changes {
     }
 }
 
-/// `SELECT … WHERE user_id = $1 [AND completed = $n] [AND (key, id) > ($n, $n+1)] ORDER BY … LIMIT $n`.
+/// `SELECT … WHERE provider = $1 AND user_id = $2 [AND completed = $n] [AND (key, id) > ($n, $n+1)] ORDER BY … LIMIT $n`.
 fn list_sql(query: &ListQuery) -> String {
     let column = query.sort.key.column();
     let (direction, comparison) = if query.sort.descending {
@@ -123,8 +135,8 @@ fn list_sql(query: &ListQuery) -> String {
     } else {
         ("ASC", ">")
     };
-    let mut sql = format!("SELECT {COLUMNS} FROM tasks WHERE user_id = $1");
-    let mut next = 2;
+    let mut sql = format!("SELECT {COLUMNS} FROM tasks WHERE provider = $1 AND user_id = $2");
+    let mut next = 3;
     if query.completed.is_some() {
         sql.push_str(&format!(" AND completed = ${next}"));
         next += 1;
@@ -144,13 +156,15 @@ fn list_sql(query: &ListQuery) -> String {
 
 pub async fn list(
     pool: &Pool,
-    user_id: &str,
+    owner: Owner<'_>,
     query: &ListQuery,
 ) -> Result<Vec<TaskRow>, sqlx::Error> {
     let sql = list_sql(query);
     let fetch = i64::from(query.limit) + 1;
     on_pool!(pool, pool => {
-        let mut statement = sqlx::query_as::<_, TaskRow>(&sql).bind(user_id);
+        let mut statement = sqlx::query_as::<_, TaskRow>(&sql)
+            .bind(owner.provider)
+            .bind(owner.user_id);
         if let Some(completed) = query.completed {
             statement = statement.bind(completed);
         }
@@ -163,29 +177,35 @@ pub async fn list(
     })
 }
 
-pub async fn get(pool: &Pool, user_id: &str, id: i64) -> Result<Option<TaskRow>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM tasks WHERE user_id = $1 AND id = $2");
+pub async fn get(pool: &Pool, owner: Owner<'_>, id: i64) -> Result<Option<TaskRow>, sqlx::Error> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM tasks WHERE provider = $1 AND user_id = $2 AND id = $3");
     on_pool!(pool, pool => {
-        sqlx::query_as::<_, TaskRow>(&sql).bind(user_id).bind(id).fetch_optional(pool).await
+        sqlx::query_as::<_, TaskRow>(&sql)
+            .bind(owner.provider)
+            .bind(owner.user_id)
+            .bind(id)
+            .fetch_optional(pool)
+            .await
     })
 }
 
 pub async fn create(
     pool: &Pool,
-    user_id: &str,
+    owner: Owner<'_>,
     task: &NewTask,
     idempotency: Option<&Idempotency>,
 ) -> Result<Created, sqlx::Error> {
     // Two rounds at most: a conflicting task deleted between the two statements frees its key.
     for _ in 0..2 {
-        if let Some(row) = insert(pool, user_id, task, idempotency).await? {
+        if let Some(row) = insert(pool, owner, task, idempotency).await? {
             return Ok(Created::New(row));
         }
         // Only a conflicting idempotency key makes the insert return nothing.
         let Some(idempotency) = idempotency else {
             return Err(sqlx::Error::RowNotFound);
         };
-        if let Some(earlier) = by_idempotency_key(pool, user_id, &idempotency.key).await? {
+        if let Some(earlier) = by_idempotency_key(pool, owner, &idempotency.key).await? {
             return Ok(
                 if earlier.request_fingerprint.as_deref() == Some(idempotency.fingerprint.as_str())
                 {
@@ -201,21 +221,22 @@ pub async fn create(
 
 async fn insert(
     pool: &Pool,
-    user_id: &str,
+    owner: Owner<'_>,
     task: &NewTask,
     idempotency: Option<&Idempotency>,
 ) -> Result<Option<TaskRow>, sqlx::Error> {
     let sql = format!(
-        "INSERT INTO tasks (user_id, title, description, completed, created_at, updated_at, idempotency_key, request_fingerprint) \
-         VALUES ($1, $2, $3, FALSE, $4, $4, $5, $6) \
-         ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING {COLUMNS}"
+        "INSERT INTO tasks (provider, user_id, title, description, completed, created_at, updated_at, owner_idempotency_key, request_fingerprint) \
+         VALUES ($1, $2, $3, $4, FALSE, $5, $5, $6, $7) \
+         ON CONFLICT (provider, user_id, owner_idempotency_key) DO NOTHING RETURNING {COLUMNS}"
     );
     let now = DbTime::now();
     let key = idempotency.map(|i| i.key.as_str());
     let fingerprint = idempotency.map(|i| i.fingerprint.as_str());
     on_pool!(pool, pool => {
         sqlx::query_as::<_, TaskRow>(&sql)
-            .bind(user_id)
+            .bind(owner.provider)
+            .bind(owner.user_id)
             .bind(task.title.as_str())
             .bind(task.description.as_deref())
             .bind(now)
@@ -228,14 +249,20 @@ async fn insert(
 
 async fn by_idempotency_key(
     pool: &Pool,
-    user_id: &str,
+    owner: Owner<'_>,
     key: &str,
 ) -> Result<Option<Replay>, sqlx::Error> {
     let sql = format!(
-        "SELECT {COLUMNS}, request_fingerprint FROM tasks WHERE user_id = $1 AND idempotency_key = $2"
+        "SELECT {COLUMNS}, request_fingerprint FROM tasks \
+         WHERE provider = $1 AND user_id = $2 AND owner_idempotency_key = $3"
     );
     on_pool!(pool, pool => {
-        sqlx::query_as::<_, Replay>(&sql).bind(user_id).bind(key).fetch_optional(pool).await
+        sqlx::query_as::<_, Replay>(&sql)
+            .bind(owner.provider)
+            .bind(owner.user_id)
+            .bind(key)
+            .fetch_optional(pool)
+            .await
     })
 }
 
@@ -248,22 +275,23 @@ struct Replay {
 
 pub async fn update(
     pool: &Pool,
-    user_id: &str,
+    owner: Owner<'_>,
     id: i64,
     changes: &Changes,
 ) -> Result<Option<TaskRow>, sqlx::Error> {
     let sql = format!(
-        "UPDATE tasks SET title = COALESCE($3, title), \
-         description = CASE WHEN $4 THEN $5 ELSE description END, \
-         completed = COALESCE($6, completed), updated_at = $7 \
-         WHERE user_id = $1 AND id = $2 RETURNING {COLUMNS}"
+        "UPDATE tasks SET title = COALESCE($4, title), \
+         description = CASE WHEN $5 THEN $6 ELSE description END, \
+         completed = COALESCE($7, completed), updated_at = $8 \
+         WHERE provider = $1 AND user_id = $2 AND id = $3 RETURNING {COLUMNS}"
     );
     let set_description = changes.description.is_some();
     let description = changes.description.clone().flatten();
     let now = DbTime::now();
     on_pool!(pool, pool => {
         sqlx::query_as::<_, TaskRow>(&sql)
-            .bind(user_id)
+            .bind(owner.provider)
+            .bind(owner.user_id)
             .bind(id)
             .bind(changes.title.as_deref())
             .bind(set_description)
@@ -275,22 +303,79 @@ pub async fn update(
     })
 }
 
-pub async fn toggle(pool: &Pool, user_id: &str, id: i64) -> Result<Option<TaskRow>, sqlx::Error> {
+pub async fn toggle(
+    pool: &Pool,
+    owner: Owner<'_>,
+    id: i64,
+) -> Result<Option<TaskRow>, sqlx::Error> {
     let sql = format!(
-        "UPDATE tasks SET completed = NOT completed, updated_at = $3 WHERE user_id = $1 AND id = $2 RETURNING {COLUMNS}"
+        "UPDATE tasks SET completed = NOT completed, updated_at = $4 \
+         WHERE provider = $1 AND user_id = $2 AND id = $3 RETURNING {COLUMNS}"
     );
     let now = DbTime::now();
     on_pool!(pool, pool => {
-        sqlx::query_as::<_, TaskRow>(&sql).bind(user_id).bind(id).bind(now).fetch_optional(pool).await
+        sqlx::query_as::<_, TaskRow>(&sql)
+            .bind(owner.provider)
+            .bind(owner.user_id)
+            .bind(id)
+            .bind(now)
+            .fetch_optional(pool)
+            .await
     })
 }
 
-pub async fn delete(pool: &Pool, user_id: &str, id: i64) -> Result<bool, sqlx::Error> {
-    let sql = "DELETE FROM tasks WHERE user_id = $1 AND id = $2";
+pub async fn delete(pool: &Pool, owner: Owner<'_>, id: i64) -> Result<bool, sqlx::Error> {
+    let sql = "DELETE FROM tasks WHERE provider = $1 AND user_id = $2 AND id = $3";
     let affected = on_pool!(pool, pool => {
-        sqlx::query(sql).bind(user_id).bind(id).execute(pool).await?.rows_affected()
+        sqlx::query(sql)
+            .bind(owner.provider)
+            .bind(owner.user_id)
+            .bind(id)
+            .execute(pool)
+            .await?
+            .rows_affected()
     });
     Ok(affected > 0)
+}
+
+/// Rows assigned per statement, so a large table never holds one long transaction (or runs
+/// into the statement timeout).
+const ADOPT_BATCH: i64 = 5_000;
+
+/// Gives every task without a provider (written before tasks had one, or by a replica of that
+/// version still running during a rolling update) to `provider`, its Idempotency-Key with it;
+/// returns how many. A task whose key that owner already holds keeps only the old column's
+/// copy (read by the previous version alone): the task moves, the duplicate key does not.
+pub async fn adopt_unassigned(pool: &Pool, provider: &str) -> Result<u64, sqlx::Error> {
+    let sql = "UPDATE tasks SET provider = $1, \
+         owner_idempotency_key = CASE WHEN EXISTS (SELECT 1 FROM tasks AS held \
+             WHERE held.provider = $1 AND held.user_id = tasks.user_id \
+             AND held.owner_idempotency_key = tasks.idempotency_key) THEN NULL ELSE idempotency_key END \
+         WHERE id IN (SELECT id FROM tasks WHERE provider = $2 LIMIT $3)";
+    let mut total = 0;
+    loop {
+        let adopted = on_pool!(pool, pool => {
+            sqlx::query(sql)
+                .bind(provider)
+                .bind(UNASSIGNED)
+                .bind(ADOPT_BATCH)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        total += adopted;
+        if adopted < ADOPT_BATCH as u64 {
+            return Ok(total);
+        }
+    }
+}
+
+/// How many tasks belong to no provider yet.
+pub async fn count_unassigned(pool: &Pool) -> Result<i64, sqlx::Error> {
+    let sql = "SELECT count(*) FROM tasks WHERE provider = $1";
+    on_pool!(pool, pool => {
+        sqlx::query_scalar::<_, i64>(sql).bind(UNASSIGNED).fetch_one(pool).await
+    })
 }
 
 #[cfg(test)]
@@ -314,14 +399,14 @@ mod tests {
         assert_eq!(
             list_sql(&query(false, None, None)),
             format!(
-                "SELECT {COLUMNS} FROM tasks WHERE user_id = $1 ORDER BY title ASC, id ASC LIMIT $2"
+                "SELECT {COLUMNS} FROM tasks WHERE provider = $1 AND user_id = $2 ORDER BY title ASC, id ASC LIMIT $3"
             )
         );
         assert_eq!(
             list_sql(&query(true, Some(true), Some(After::Text("a".into(), 1)))),
             format!(
-                "SELECT {COLUMNS} FROM tasks WHERE user_id = $1 AND completed = $2 AND (title, id) < ($3, $4) \
-                 ORDER BY title DESC, id DESC LIMIT $5"
+                "SELECT {COLUMNS} FROM tasks WHERE provider = $1 AND user_id = $2 AND completed = $3 \
+                 AND (title, id) < ($4, $5) ORDER BY title DESC, id DESC LIMIT $6"
             )
         );
     }

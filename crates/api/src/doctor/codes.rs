@@ -14,6 +14,9 @@ pub(crate) const DEVELOPMENT_KEY: &str = "development_key";
 pub(crate) const AUDIENCE_CHECK_DISABLED: &str = "audience_check_disabled";
 /// HMAC tokens signed with the shared secret are accepted.
 pub(crate) const HS256_ENABLED: &str = "hs256_enabled";
+/// HS256 is accepted with a `BETTER_AUTH_SECRET` under 32 bytes (refused in production, failed
+/// everywhere): a short secret can be guessed, and whoever guesses it signs tokens for anyone.
+pub(crate) const HS256_SECRET_TOO_SHORT: &str = "hs256_secret_too_short";
 /// `BETTER_AUTH_SECRET` is set: its fingerprint, and what it is (not) used for.
 pub(crate) const SECRET_FINGERPRINT: &str = "secret_fingerprint";
 /// The expected issuer was derived from an in-cluster URL; Better Auth signs with its public URL.

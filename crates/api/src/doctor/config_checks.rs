@@ -1,14 +1,18 @@
 //! Configuration checks: every variable parsed (by the service's own `Config::from_raw`), then the
 //! contradictions an operator would not spot by reading the environment: the development key in
-//! production, disabled audience checks, HMAC enabled, an issuer derived from an in-cluster URL, and
-//! the `BETTER_AUTH_SECRET` fingerprint with what that secret is (not) used for.
+//! production, disabled audience checks, HMAC enabled (and with a secret short enough to guess), an
+//! issuer derived from an in-cluster URL, and the `BETTER_AUTH_SECRET` fingerprint with what that
+//! secret is (not) used for.
 
 use secrecy::ExposeSecret;
 use url::Url;
 
 use super::codes;
 use super::finding::Finding;
-use crate::config::{Config, ConfigErrors, Environment, RawConfig, env, fingerprint};
+use crate::config::{
+    Config, ConfigErrors, Environment, MIN_HS256_SECRET_BYTES, RawConfig, env, fingerprint,
+    parse_bool,
+};
 
 const SUBJECT: &str = "configuration";
 
@@ -20,10 +24,16 @@ pub(crate) fn invalid(errors: &ConfigErrors, raw: &RawConfig) -> Vec<Finding> {
             .eq_ignore_ascii_case(Environment::Production.as_str())
     });
     let no_provider = raw.better_auth_url.is_none() && raw.auth_providers_file.is_none();
+    let short_secret = short_hs256_secret(raw);
     errors
         .0
         .iter()
         .map(|error| {
+            // Production refuses it in the parser; it keeps the code it has in development.
+            if let Some(length) = short_secret.filter(|_| error.variable == env::BETTER_AUTH_SECRET)
+            {
+                return hs256_secret_too_short(length);
+            }
             let code = if production && no_provider && error.variable == env::BETTER_AUTH_URL {
                 codes::DEV_KEY_IN_PRODUCTION
             } else {
@@ -80,6 +90,11 @@ pub(crate) fn check(config: &Config, raw: &RawConfig) -> Vec<Finding> {
                 ),
             ));
         }
+        if provider.hmac_secret.is_some()
+            && let Some(length) = short_hs256_secret(raw)
+        {
+            findings.push(hs256_secret_too_short(length));
+        }
         if provider.hmac_secret.is_some() {
             findings.push(Finding::warn(
                 codes::HS256_ENABLED,
@@ -99,6 +114,35 @@ pub(crate) fn check(config: &Config, raw: &RawConfig) -> Vec<Finding> {
         findings.push(secret_fingerprint(secret.expose_secret()));
     }
     findings
+}
+
+/// The length of `BETTER_AUTH_SECRET` when HS256 is on and the secret is too short for it.
+fn short_hs256_secret(raw: &RawConfig) -> Option<usize> {
+    let accepted = raw
+        .better_auth_accept_hs256
+        .as_deref()
+        .is_some_and(|v| parse_bool(v.trim()).unwrap_or(false));
+    let length = raw.better_auth_secret.as_deref()?.len();
+    (accepted && length < MIN_HS256_SECRET_BYTES).then_some(length)
+}
+
+fn hs256_secret_too_short(length: usize) -> Finding {
+    Finding::fail(
+        codes::HS256_SECRET_TOO_SHORT,
+        format!("configuration: {}", env::BETTER_AUTH_SECRET),
+        format!(
+            "{}=true and {} is {length} bytes: a secret this short can be guessed offline from one token, \
+             and whoever holds it signs tokens for any user. ENVIRONMENT=production refuses to start with it",
+            env::BETTER_AUTH_ACCEPT_HS256,
+            env::BETTER_AUTH_SECRET
+        ),
+        format!(
+            "set {} to at least {MIN_HS256_SECRET_BYTES} random bytes (`openssl rand -base64 32`), the same \
+             value in the frontend; or unset {} if the frontend signs with its JWKS keys",
+            env::BETTER_AUTH_SECRET,
+            env::BETTER_AUTH_ACCEPT_HS256
+        ),
+    )
 }
 
 fn development_key(config: &Config) -> Finding {

@@ -73,6 +73,53 @@ fn production_without_a_provider_refuses_to_start_naming_the_variable() {
     );
 }
 
+/// Waits for `child` at most `limit`, killing it then; returns what it printed.
+fn wait_bounded(mut child: Child, limit: Duration) -> Output {
+    let deadline = std::time::Instant::now() + limit;
+    while child.try_wait().expect("wait").is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    child.wait_with_output().expect("output")
+}
+
+#[test]
+fn production_refuses_a_short_hs256_secret_naming_the_variable_not_the_value() {
+    let base = [
+        ("ENVIRONMENT", "production"),
+        ("BETTER_AUTH_URL", "http://frontend:3000"),
+        ("BETTER_AUTH_ACCEPT_HS256", "true"),
+    ];
+    // 31 bytes: one short of the minimum.
+    let short = "short-secret-never-printed-31by";
+    assert_eq!(short.len(), 31);
+    let mut vars = base.to_vec();
+    vars.push(("BETTER_AUTH_SECRET", short));
+    vars.push(("PORT", "0"));
+    // Bounded: a binary that wrongly starts serving is stopped instead of holding the test.
+    let child = command(&vars)
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    let output = wait_bounded(child, Duration::from_secs(20));
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("BETTER_AUTH_SECRET"), "{stderr}");
+    assert!(stderr.contains("32"), "{stderr}");
+    assert!(!stderr.contains(short), "secret leaked:\n{stderr}");
+    assert!(output.stdout.is_empty() || !text(&output.stdout).contains(short));
+
+    // 32 bytes pass this check: `config` parses the same variables and exits 0.
+    let long = "a-shared-secret-of-32-bytes-long";
+    assert_eq!(long.len(), 32);
+    let mut vars = base.to_vec();
+    vars.push(("BETTER_AUTH_SECRET", long));
+    let output = run(&vars, &["config"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+}
+
 #[test]
 fn token_is_refused_in_production() {
     let output = run(

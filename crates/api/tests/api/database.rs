@@ -134,7 +134,7 @@ async fn a_busy_pool_sheds_requests_without_flipping_readiness() {
         })
         .spawn()
         .await;
-    let backend_api::db::Pool::Sqlite(pool) = app.state.db.pool().expect("ready") else {
+    let backend_api::db::Pool::Sqlite(pool) = app.state.db.pool().await.expect("ready") else {
         panic!("SQLite pool expected");
     };
     let held = pool.acquire().await.expect("the only connection");
@@ -171,4 +171,66 @@ async fn an_unopenable_sqlite_file_is_reported_not_fatal() {
         .expect("reason");
     assert!(reason.contains("unable to open database file"), "{reason}");
     app.assert_live().await;
+}
+
+/// Forwards every connection accepted on `listener` to PostgreSQL at `target` (the database
+/// "coming up" at that address once this starts).
+async fn forward(listener: tokio::net::TcpListener, target: String) {
+    while let Ok((mut inbound, _)) = listener.accept().await {
+        let target = target.clone();
+        tokio::spawn(async move {
+            if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+            }
+        });
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_before_the_first_connection_wait_for_it_within_the_bound() {
+    let database = TestDatabase::create(Backend::Postgres).await;
+    let real = url::Url::parse(&database.url).expect("URL");
+    let target = format!(
+        "{}:{}",
+        real.host_str().expect("host"),
+        real.port().unwrap_or(5432)
+    );
+    // An address where nothing listens yet: the database is unreachable when the service starts.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("free port")
+        .port();
+    let mut unreachable = real.clone();
+    unreachable.set_host(Some("127.0.0.1")).expect("host");
+    unreachable.set_port(Some(port)).expect("port");
+    let app = TestApp::builder(Backend::Postgres)
+        .database(database)
+        .config(move |config| {
+            config.database.url = secrecy::SecretString::from(unreachable.to_string());
+            // The bound a request waits for the first connection; generous, never reached here.
+            config.database.acquire_timeout = std::time::Duration::from_secs(15);
+        })
+        .no_wait()
+        .spawn()
+        .await;
+    app.assert_live().await;
+
+    // Sent at once, before any connection could be made.
+    let early = app
+        .as_user("alice", reqwest::Method::POST, "/api/alice/tasks")
+        .json(&serde_json::json!({"title": "sent while the database was unreachable"}))
+        .send();
+    let bring_up = async {
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        // /health never waits for the database.
+        app.assert_live().await;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("port still free");
+        tokio::spawn(forward(listener, target));
+    };
+    let (response, ()) = tokio::join!(early, bring_up);
+    let response = response.expect("answered");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    app.wait_until_ready().await;
 }

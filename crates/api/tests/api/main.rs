@@ -25,5 +25,8 @@ mod shutdown;
 /// The binary: configuration errors, `config`, `token`, `migrate`, `healthcheck`, `serve`.
 mod cli;
 
+/// Users are (provider, user id): separation across providers and the upgrade of older databases.
+mod provider_users;
+
 /// Seed 002's database password drift on a private password-authenticated PostgreSQL.
 mod password_drift;

@@ -101,3 +101,37 @@ async fn issuer_derived_from_the_in_cluster_url_is_warned_until_set() {
         .await;
     assert!(!report.has("issuer_from_internal_url"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_hs256_secret_fails_in_every_environment_showing_its_length_only() {
+    let short = "only-twenty-bytes-ok";
+    assert_eq!(short.len(), 20);
+    for environment in ["development", "production"] {
+        let doctor = Doctor::new(&[])
+            .env("ENVIRONMENT", environment)
+            .env("BETTER_AUTH_URL", "http://127.0.0.1:1")
+            .env("BETTER_AUTH_ACCEPT_HS256", "true")
+            .env("BETTER_AUTH_SECRET", short);
+        let outcome = doctor.run().await;
+        assert!(
+            !outcome.stdout.contains(short) && !outcome.stderr.contains(short),
+            "secret leaked ({environment})"
+        );
+        let report = doctor.json().await;
+        let finding = report.expect("hs256_secret_too_short", "fail");
+        let observed = finding["observed"].as_str().expect("observed");
+        assert!(observed.contains("20 bytes"), "{environment}: {observed}");
+        let fix = finding["fix"].as_str().expect("fix");
+        assert!(fix.contains("32"), "{environment}: {fix}");
+        assert_eq!(report.exit(), 1);
+    }
+
+    // A secret of 32 bytes raises no such finding.
+    let report = Doctor::new(&[])
+        .env("BETTER_AUTH_URL", "http://127.0.0.1:1")
+        .env("BETTER_AUTH_ACCEPT_HS256", "true")
+        .env("BETTER_AUTH_SECRET", "a-shared-secret-of-32-bytes-long")
+        .json()
+        .await;
+    assert!(!report.has("hs256_secret_too_short"));
+}

@@ -1,5 +1,6 @@
-//! Validation of task bodies (SPEC §4): checks every member and reports every problem, so a
-//! 422 names each bad field. Unknown members are refused: a typo must not be silently ignored.
+//! Validation of task bodies (title 1–200 characters after trimming, description ≤ 1000
+//! characters or null): checks every member and reports every problem, so a 422 names each bad
+//! field. Unknown members are refused: a typo must not be silently ignored.
 
 use serde_json::{Map, Value};
 use utoipa::ToSchema;

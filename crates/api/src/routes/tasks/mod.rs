@@ -1,8 +1,9 @@
-//! `/api/{user_id}/tasks`: the tasks CRUD of SPEC §4.
+//! `/api/{user_id}/tasks`: create, list, read, replace, patch, complete and delete tasks.
 //!
 //! Every handler takes a [`TaskOwner`] first, so authentication (401/503) and the user check
 //! (403) happen before anything else is read; ownership of a task is then enforced by the SQL
-//! (`WHERE user_id = … AND id = …`), so another user's task answers 404 like a missing one.
+//! (`WHERE provider = … AND user_id = … AND id = …`), so another user's task, including the
+//! same user id's at another identity provider, answers 404 like a missing one.
 
 mod body;
 mod query;
@@ -100,10 +101,11 @@ impl FromRequestParts<AppState> for TaskId {
     }
 }
 
-fn pool(state: &AppState) -> Result<&Pool, ApiError> {
+async fn pool(state: &AppState) -> Result<&Pool, ApiError> {
     state
         .db
         .pool()
+        .await
         .map_err(|unavailable| ApiError::DatabaseUnavailable(unavailable.reason))
 }
 
@@ -151,7 +153,7 @@ pub async fn list_tasks(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<TaskList>, ApiError> {
     let query = query::parse(raw.as_deref())?;
-    let mut rows = tasks::list(pool(&state)?, &owner.user_id, &query)
+    let mut rows = tasks::list(pool(&state).await?, owner.owner(), &query)
         .await
         .map_err(|error| database_error(&state.db, error))?;
     let more = rows.len() > query.limit as usize;
@@ -211,8 +213,8 @@ pub async fn create_task(
         fingerprint: fingerprint(&new_task),
     });
     let created = tasks::create(
-        pool(&state)?,
-        &owner.user_id,
+        pool(&state).await?,
+        owner.owner(),
         &new_task,
         idempotency.as_ref(),
     )
@@ -299,7 +301,7 @@ pub async fn get_task(
     owner: TaskOwner,
     TaskId(id): TaskId,
 ) -> Result<Json<Task>, ApiError> {
-    let result = tasks::get(pool(&state)?, &owner.user_id, id).await;
+    let result = tasks::get(pool(&state).await?, owner.owner(), id).await;
     found(&state, result)
 }
 
@@ -322,7 +324,7 @@ pub async fn replace_task(
     JsonBody(body): JsonBody,
 ) -> Result<Json<Task>, ApiError> {
     let changes = body::replace(&body)?.into();
-    let result = tasks::update(pool(&state)?, &owner.user_id, id, &changes).await;
+    let result = tasks::update(pool(&state).await?, owner.owner(), id, &changes).await;
     found(&state, result)
 }
 
@@ -345,12 +347,12 @@ pub async fn patch_task(
     JsonBody(body): JsonBody,
 ) -> Result<Json<Task>, ApiError> {
     let changes: tasks::Changes = body::patch(&body)?.into();
-    let pool = pool(&state)?;
+    let pool = pool(&state).await?;
     // An empty patch changes nothing, not even updated_at.
     let result = if changes.is_empty() {
-        tasks::get(pool, &owner.user_id, id).await
+        tasks::get(pool, owner.owner(), id).await
     } else {
-        tasks::update(pool, &owner.user_id, id, &changes).await
+        tasks::update(pool, owner.owner(), id, &changes).await
     };
     found(&state, result)
 }
@@ -370,7 +372,7 @@ pub async fn toggle_task(
     owner: TaskOwner,
     TaskId(id): TaskId,
 ) -> Result<Json<Task>, ApiError> {
-    let result = tasks::toggle(pool(&state)?, &owner.user_id, id).await;
+    let result = tasks::toggle(pool(&state).await?, owner.owner(), id).await;
     found(&state, result)
 }
 
@@ -389,7 +391,7 @@ pub async fn delete_task(
     owner: TaskOwner,
     TaskId(id): TaskId,
 ) -> Result<StatusCode, ApiError> {
-    match tasks::delete(pool(&state)?, &owner.user_id, id).await {
+    match tasks::delete(pool(&state).await?, owner.owner(), id).await {
         Ok(true) => Ok(StatusCode::NO_CONTENT),
         Ok(false) => Err(ApiError::TaskNotFound),
         Err(error) => Err(database_error(&state.db, error)),
