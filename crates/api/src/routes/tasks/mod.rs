@@ -4,8 +4,9 @@
 //! (403) happen before anything else is read; ownership of a task is then enforced by the SQL
 //! (`WHERE user_id = … AND id = …`), so another user's task answers 404 like a missing one.
 
-mod body;
-mod query;
+// Shared with the MCP tools, so the same input is refused with the same codes.
+pub(crate) mod body;
+pub(crate) mod query;
 
 use axum::extract::{FromRequestParts, RawPathParams, RawQuery, State};
 use axum::http::header::LOCATION;
@@ -100,7 +101,7 @@ impl FromRequestParts<AppState> for TaskId {
     }
 }
 
-fn pool(state: &AppState) -> Result<&Pool, ApiError> {
+pub(crate) fn pool(state: &AppState) -> Result<&Pool, ApiError> {
     state
         .db
         .pool()
@@ -108,7 +109,7 @@ fn pool(state: &AppState) -> Result<&Pool, ApiError> {
 }
 
 /// A failed query: the database's fault → 503 (and the supervisor takes over), else 500.
-fn database_error(db: &Database, error: sqlx::Error) -> ApiError {
+pub(crate) fn database_error(db: &Database, error: sqlx::Error) -> ApiError {
     match db.report(&error) {
         Some(diagnosis) => ApiError::DatabaseUnavailable(diagnosis.reason),
         None => ApiError::Internal(format!("database query failed: {error}")),
@@ -240,22 +241,24 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, FieldError> {
     let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
         return Ok(None);
     };
-    match value.to_str() {
-        Ok(key)
-            if (1..=MAX_IDEMPOTENCY_KEY).contains(&key.len())
-                && key.bytes().all(|b| b.is_ascii_graphic()) =>
-        {
-            Ok(Some(key.to_owned()))
-        }
-        _ => Err(FieldError::new(
-            "Idempotency-Key",
+    // Not visible ASCII at all: refused by the same rule as a bad key.
+    check_idempotency_key(value.to_str().unwrap_or("\n"), "Idempotency-Key").map(Some)
+}
+
+/// An idempotency key is 1 to 255 visible ASCII characters; `field` names it in the error.
+pub(crate) fn check_idempotency_key(key: &str, field: &str) -> Result<String, FieldError> {
+    if (1..=MAX_IDEMPOTENCY_KEY).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(key.to_owned())
+    } else {
+        Err(FieldError::new(
+            field,
             format!("must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"),
-        )),
+        ))
     }
 }
 
 /// Identifies the request body a key was first used with (after validation and trimming).
-fn fingerprint(task: &tasks::NewTask) -> String {
+pub(crate) fn fingerprint(task: &tasks::NewTask) -> String {
     let mut hasher = Sha256::new();
     hasher.update(task.title.as_bytes());
     hasher.update([0]);
