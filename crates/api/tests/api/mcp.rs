@@ -13,10 +13,19 @@ crate::on_both_backends!(tools_refuse_bad_input_with_the_rest_codes);
 const ACCEPT_BOTH: &str = "application/json, text/event-stream";
 
 fn post(app: &TestApp, token: Option<&str>, body: &Value) -> RequestBuilder {
+    post_accepting(app, token, body, ACCEPT_BOTH)
+}
+
+fn post_accepting(
+    app: &TestApp,
+    token: Option<&str>,
+    body: &Value,
+    accept: &str,
+) -> RequestBuilder {
     let mut request = app
         .client
         .post(app.url("/mcp"))
-        .header("accept", ACCEPT_BOTH)
+        .header("accept", accept)
         .json(body);
     if let Some(token) = token {
         request = request.bearer_auth(token);
@@ -246,15 +255,13 @@ async fn transport_headers_are_checked_and_sse_is_used_when_asked() {
         rpc_error(text, StatusCode::UNSUPPORTED_MEDIA_TYPE).await,
         -32000
     );
-    let html = post(&app, Some(&token), &ping)
-        .header("accept", "text/html")
+    let html = post_accepting(&app, Some(&token), &ping, "text/html")
         .send()
         .await
         .expect("sent");
     assert_eq!(rpc_error(html, StatusCode::NOT_ACCEPTABLE).await, -32000);
 
-    let sse = post(&app, Some(&token), &ping)
-        .header("accept", "text/event-stream")
+    let sse = post_accepting(&app, Some(&token), &ping, "text/event-stream")
         .send()
         .await
         .expect("sent");

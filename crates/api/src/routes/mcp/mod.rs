@@ -178,7 +178,12 @@ fn check_transport(parts: &Parts) -> Result<Framing, Response> {
             "send the message as Content-Type: application/json".to_owned(),
         ));
     }
-    framing(headers.get(header::ACCEPT)).ok_or_else(|| {
+    let accept: Vec<&str> = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    framing(&accept).ok_or_else(|| {
         refuse(
             StatusCode::NOT_ACCEPTABLE,
             "Accept must allow application/json or text/event-stream".to_owned(),
@@ -187,12 +192,14 @@ fn check_transport(parts: &Parts) -> Result<Framing, Response> {
 }
 
 /// JSON when the client takes it (or says nothing), SSE when that is all it takes.
-fn framing(accept: Option<&HeaderValue>) -> Option<Framing> {
-    let Some(accept) = accept.and_then(|v| v.to_str().ok()) else {
+/// `accept`: every `Accept` header line.
+fn framing(accept: &[&str]) -> Option<Framing> {
+    if accept.is_empty() {
         return Some(Framing::Json);
-    };
+    }
     let media: Vec<String> = accept
-        .split(',')
+        .iter()
+        .flat_map(|line| line.split(','))
         .filter_map(|item| item.split(';').next())
         .map(|media| media.trim().to_ascii_lowercase())
         .collect();
@@ -239,12 +246,16 @@ mod tests {
     use super::*;
 
     fn accept(value: &str) -> Option<Framing> {
-        framing(Some(&HeaderValue::from_str(value).expect("header")))
+        framing(&[value])
     }
 
     #[test]
     fn json_is_preferred_and_sse_used_only_when_it_is_all_the_client_takes() {
-        assert_eq!(framing(None), Some(Framing::Json));
+        assert_eq!(framing(&[]), Some(Framing::Json));
+        assert_eq!(
+            framing(&["text/html", "application/json"]),
+            Some(Framing::Json)
+        );
         assert_eq!(
             accept("application/json, text/event-stream"),
             Some(Framing::Json)

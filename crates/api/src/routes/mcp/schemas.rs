@@ -1,9 +1,18 @@
 //! JSON Schemas (2020-12) of the tools' inputs and outputs, mirroring the REST contract: the
 //! same limits, enums and nullability, and no unknown members.
+//!
+//! Nullable members are `anyOf` with one `type` per branch, the spelling every model provider's
+//! schema dialect accepts (`"type": [..., "null"]` is dropped by some). Optional filters are
+//! simply optional; the server still reads an explicit `null` as "absent".
 
 use serde_json::{Value, json};
 
 const TITLE: &str = "1–200 characters after trimming (stored trimmed)";
+
+/// `schema` or null.
+fn nullable(schema: Value) -> Value {
+    json!({"anyOf": [schema, {"type": "null"}]})
+}
 
 fn id() -> Value {
     json!({"type": "integer", "minimum": 1, "description": "The task's id"})
@@ -17,7 +26,7 @@ pub fn task() -> Value {
             "id": {"type": "integer"},
             "user_id": {"type": "string"},
             "title": {"type": "string"},
-            "description": {"type": ["string", "null"]},
+            "description": nullable(json!({"type": "string"})),
             "completed": {"type": "boolean"},
             "created_at": {"type": "string", "format": "date-time"},
             "updated_at": {"type": "string", "format": "date-time"}
@@ -31,12 +40,12 @@ pub fn list_input() -> Value {
     json!({
         "type": "object",
         "properties": {
-            "completed": {"type": ["boolean", "null"], "description": "Only completed (true) or open (false) tasks"},
-            "limit": {"type": ["integer", "null"], "minimum": 1, "maximum": 100, "description": "Page size (default 50)"},
-            "cursor": {"type": ["string", "null"], "description": "next_cursor of the previous page, with the same sort"},
+            "completed": {"type": "boolean", "description": "Only completed (true) or open (false) tasks"},
+            "limit": {"type": "integer", "minimum": 1, "maximum": 100, "description": "Page size (default 50)"},
+            "cursor": {"type": "string", "description": "next_cursor of the previous page, with the same sort"},
             "sort": {
-                "type": ["string", "null"],
-                "enum": ["created_at", "-created_at", "title", "-title", "updated_at", "-updated_at", null],
+                "type": "string",
+                "enum": ["created_at", "-created_at", "title", "-title", "updated_at", "-updated_at"],
                 "description": "Order (default created_at; a leading - means descending)"
             }
         },
@@ -49,7 +58,7 @@ pub fn list_output() -> Value {
         "type": "object",
         "properties": {
             "tasks": {"type": "array", "items": task()},
-            "next_cursor": {"type": ["string", "null"], "description": "Pass as cursor for the next page; null on the last"}
+            "next_cursor": nullable(json!({"type": "string", "description": "Pass as cursor for the next page; null on the last"}))
         },
         "required": ["tasks", "next_cursor"],
         "additionalProperties": false
@@ -70,9 +79,9 @@ pub fn create_input() -> Value {
         "type": "object",
         "properties": {
             "title": {"type": "string", "minLength": 1, "maxLength": 200, "description": TITLE},
-            "description": {"type": ["string", "null"], "maxLength": 1000},
+            "description": nullable(json!({"type": "string", "maxLength": 1000})),
             "idempotency_key": {
-                "type": ["string", "null"], "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$",
+                "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$",
                 "description": "Makes a retry safe: the same key and fields return the task the first call created"
             }
         },
@@ -87,7 +96,7 @@ pub fn update_input() -> Value {
         "properties": {
             "id": id(),
             "title": {"type": "string", "minLength": 1, "maxLength": 200, "description": TITLE},
-            "description": {"type": ["string", "null"], "maxLength": 1000, "description": "null clears it"},
+            "description": nullable(json!({"type": "string", "maxLength": 1000, "description": "null clears it"})),
             "completed": {"type": "boolean"}
         },
         "required": ["id"],
@@ -100,7 +109,7 @@ pub fn complete_input() -> Value {
         "type": "object",
         "properties": {
             "id": id(),
-            "completed": {"type": ["boolean", "null"], "description": "The state to set (default true)"}
+            "completed": {"type": "boolean", "description": "The state to set (default true)"}
         },
         "required": ["id"],
         "additionalProperties": false
