@@ -3,17 +3,14 @@
 # backend-api's /mcp: a second client no one here wrote lists the tools (with its schema-portability
 # check, --strict), calls each one with a development-key token, gets the REST `code` in a tool error,
 # and, without a token, finds the OAuth resource metadata and asks for a sign-in.
-# Runs after the test suite (the debug binary is built by then); about 30 s plus the first npm ci.
+# Runs after the test suite (the debug binary is built by then), in about 30 s; .ci/install.sh installs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 dir=interop/inspector
-if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
-  # `npm install` from the lock rather than `npm ci`: vite (an Inspector dependency) lists a
-  # Windows-only optional package that some registry mirrors lack, which makes `npm ci` refuse
-  # the lock; the versions installed are still the locked ones. The package's postinstall only
-  # matters in a source checkout; skip it explicitly.
-  (cd "$dir" && INSPECTOR_SKIP_CLIENT_INSTALL=1 npm install --no-save --no-audit --no-fund)
+if [ ! -x "$dir/node_modules/.bin/mcp-inspector" ]; then
+  echo "mcp-inspector: $dir/node_modules missing; run: bash .ci/install.sh" >&2
+  exit 2
 fi
 cargo build --quiet -p backend-api --bin backend-api
 bin="${CARGO_TARGET_DIR:-target}/debug/backend-api"
