@@ -71,7 +71,7 @@ enum Framing {
 pub async fn handle(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     if let Err(refusal) = check_origin(&state, &parts.headers) {
-        return refusal;
+        return refusal.into_response();
     }
     let resource = well_known::resource_url(&state.config, &parts.headers);
     let owner = match auth::authenticate(&state, &parts, &well_known::metadata_url(&resource)).await
@@ -81,7 +81,7 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
     };
     let framing = match check_transport(&parts) {
         Ok(framing) => framing,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_response(),
     };
     let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,
@@ -113,7 +113,7 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
 
 /// A browser page must not reach the tools through a user's network (DNS rebinding): an
 /// `Origin`, when sent, must be this host or one CORS allows. Agents send none.
-fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
+fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), Refusal> {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return Ok(());
     };
@@ -136,23 +136,17 @@ fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
     if allowed || same_host {
         Ok(())
     } else {
-        Err(rpc_refusal(
+        Err(Refusal(
             StatusCode::FORBIDDEN,
-            Value::Null,
-            &RpcError::new(
-                SERVER_ERROR,
-                "Origin not allowed: add it to CORS_ALLOWED_ORIGINS",
-            ),
+            "Origin not allowed: add it to CORS_ALLOWED_ORIGINS".to_owned(),
         ))
     }
 }
 
 /// The headers the transport requires of a POST; the framing the client accepts.
-fn check_transport(parts: &Parts) -> Result<Framing, Response> {
+fn check_transport(parts: &Parts) -> Result<Framing, Refusal> {
     let headers = &parts.headers;
-    let refuse = |status, message: String| {
-        rpc_refusal(status, Value::Null, &RpcError::new(SERVER_ERROR, message))
-    };
+    let refuse = Refusal;
     if let Some(version) = headers.get(PROTOCOL_VERSION_HEADER) {
         let known = version
             .to_str()
@@ -232,6 +226,15 @@ fn respond(framing: Framing, message: &Value) -> Response {
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
     response
+}
+
+/// A transport-level refusal: its status and message.
+struct Refusal(StatusCode, String);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        rpc_refusal(self.0, Value::Null, &RpcError::new(SERVER_ERROR, self.1))
+    }
 }
 
 /// A transport-level refusal as a JSON-RPC error body, as MCP SDK servers send them.
