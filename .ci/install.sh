@@ -33,6 +33,14 @@ if [ ! -d interop/node_modules ] || [ interop/package-lock.json -nt interop/node
   (cd interop && npm ci --no-audit --no-fund)
 fi
 
+# --- MCP Inspector (CLI mode) for .ci/mcp-inspector.sh, pinned by interop/inspector/package-lock.json ---
+# `npm install` from the lock rather than `npm ci`: vite (an Inspector dependency) lists a Windows-only
+# optional package that some registry mirrors lack, which makes `npm ci` refuse the lock; the versions
+# installed are still the locked ones. The package's postinstall only matters in a source checkout.
+if [ ! -d interop/inspector/node_modules ] || [ interop/inspector/package-lock.json -nt interop/inspector/node_modules ]; then
+  (cd interop/inspector && INSPECTOR_SKIP_CLIENT_INSTALL=1 npm install --no-save --no-audit --no-fund)
+fi
+
 # --- Drills: nginx from Debian's packages for the rolling-update drill (crates/api/tests/drills) ---
 # The drill runs nginx itself, in the foreground on 127.0.0.1; the package's own service is kept
 # from starting (policy-rc.d) so that nothing listens on port 80.

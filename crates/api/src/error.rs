@@ -200,7 +200,8 @@ impl ApiError {
         }
     }
 
-    fn log(&self) {
+    /// Logs the failure as the HTTP answer would (also for MCP tool errors).
+    pub(crate) fn log(&self) {
         match self {
             ApiError::Auth(error) => tracing::info!(
                 code = error.reason().code(),
@@ -217,7 +218,8 @@ impl ApiError {
         }
     }
 
-    fn problem(&self) -> Problem {
+    /// The problem+json body (also the text of an MCP tool error).
+    pub(crate) fn problem(&self) -> Problem {
         let code = self.code();
         Problem {
             kind: format!("urn:backend-api:error:{code}"),

@@ -33,6 +33,8 @@ pub const SHUTDOWN_DRAIN_SECONDS: &str = "SHUTDOWN_DRAIN_SECONDS";
 pub const LOG_FORMAT: &str = "LOG_FORMAT";
 pub const RUST_LOG: &str = "RUST_LOG";
 pub const OPENAI_API_KEY: &str = "OPENAI_API_KEY";
+pub const MCP_RESOURCE_URL: &str = "MCP_RESOURCE_URL";
+pub const MCP_AUDIENCE: &str = "MCP_AUDIENCE";
 
 /// Variables whose value is never repeated in an error (a password or key).
 pub const SECRETS: [&str; 3] = [DATABASE_URL, BETTER_AUTH_SECRET, OPENAI_API_KEY];

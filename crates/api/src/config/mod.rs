@@ -49,6 +49,17 @@ pub struct Config {
     pub log: LogConfig,
     /// Accepted so deployments that set it keep working; shown only as a fingerprint.
     pub openai_api_key: Option<SecretString>,
+    pub mcp: McpConfig,
+}
+
+/// The MCP endpoint as an OAuth protected resource (RFC 9728, RFC 8707).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct McpConfig {
+    /// `MCP_RESOURCE_URL`: this API's public URL, without a trailing slash. Unset: derived from
+    /// each request's `Host`, which a client controls, so production sets it.
+    pub resource_url: Option<String>,
+    /// `MCP_AUDIENCE`: when set, a token must list it in `aud` to be accepted at `/mcp`.
+    pub audience: Option<String>,
 }
 
 /// `ENVIRONMENT`: production tightens what the service accepts.
@@ -235,6 +246,7 @@ impl Config {
                 filter: "info".to_owned(),
             },
             openai_api_key: None,
+            mcp: McpConfig::default(),
         }
     }
 }

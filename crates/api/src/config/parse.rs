@@ -18,7 +18,7 @@ use super::collect::{ConfigErrors, Errors, seconds};
 use super::env;
 use super::{
     Config, ConnectionLimits, CorsOrigins, DatabaseConfig, DatabaseKind, Environment, HttpConfig,
-    LogConfig, LogFormat, RawConfig,
+    LogConfig, LogFormat, McpConfig, RawConfig,
 };
 
 pub(super) fn parse(raw: &RawConfig) -> Result<Config, ConfigErrors> {
@@ -66,6 +66,8 @@ pub(super) fn parse(raw: &RawConfig) -> Result<Config, ConfigErrors> {
         Ok(Some(SecretString::from(text)))
     });
 
+    let mcp = parse_mcp(raw, &mut errors);
+
     if errors.0.is_empty() {
         Ok(Config {
             host,
@@ -76,10 +78,39 @@ pub(super) fn parse(raw: &RawConfig) -> Result<Config, ConfigErrors> {
             http,
             log,
             openai_api_key,
+            mcp,
         })
     } else {
         Err(ConfigErrors(errors.0))
     }
+}
+
+fn parse_mcp(raw: &RawConfig, errors: &mut Errors) -> McpConfig {
+    McpConfig {
+        resource_url: errors.field(env::MCP_RESOURCE_URL, &raw.mcp_resource_url, None, |text| {
+            parse_resource_url(text).map(Some)
+        }),
+        audience: errors.field(env::MCP_AUDIENCE, &raw.mcp_audience, None, |text| {
+            Ok(Some(text.to_owned()))
+        }),
+    }
+}
+
+/// An absolute http(s) URL without credentials, query or fragment (RFC 9728 forbids the last
+/// two in a resource identifier); a trailing slash is dropped so `<url>/.well-known/…` joins.
+fn parse_resource_url(text: &str) -> Result<String, String> {
+    const EXPECTED: &str = "expected the API's public URL, such as https://api.example.com";
+    let url = Url::parse(text.trim_end_matches('/')).map_err(|_| EXPECTED.to_owned())?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(EXPECTED.to_owned());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not contain credentials".to_owned());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("must not contain a query or fragment".to_owned());
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
 fn parse_environment(text: &str) -> Result<Environment, String> {
@@ -328,6 +359,39 @@ mod tests {
                 env::HTTP_MAX_CONNECTIONS
             ]
         );
+    }
+
+    #[test]
+    fn mcp_resource_url_is_an_absolute_url_without_trailing_slash() {
+        let config = Config::from_raw(&RawConfig {
+            mcp_resource_url: Some("https://api.example.com/".into()),
+            mcp_audience: Some("https://api.example.com".into()),
+            ..RawConfig::default()
+        })
+        .expect("valid");
+        assert_eq!(
+            config.mcp.resource_url.as_deref(),
+            Some("https://api.example.com")
+        );
+        assert_eq!(
+            config.mcp.audience.as_deref(),
+            Some("https://api.example.com")
+        );
+        for bad in [
+            "api.example.com",
+            "ftp://api.example.com",
+            "https://u:p@api.example.com",
+            "https://api.example.com/?x=1",
+        ] {
+            let errors = Config::from_raw(&RawConfig {
+                mcp_resource_url: Some(bad.into()),
+                ..RawConfig::default()
+            })
+            .err()
+            .expect("invalid")
+            .0;
+            assert_eq!(errors[0].variable, env::MCP_RESOURCE_URL, "{bad}");
+        }
     }
 
     #[test]

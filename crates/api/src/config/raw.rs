@@ -102,4 +102,10 @@ pub struct RawConfig {
     /// Accepted and redacted; reserved for features that need it
     #[arg(long, env = env::OPENAI_API_KEY, hide_env_values = true, global = true)]
     pub openai_api_key: Option<String>,
+    /// Public URL of this API, announced to MCP clients as the protected resource [default: from the request's Host]
+    #[arg(long, env = env::MCP_RESOURCE_URL, global = true)]
+    pub mcp_resource_url: Option<String>,
+    /// Audience a token must list in `aud` to be accepted at /mcp (RFC 8707) [default: none]
+    #[arg(long, env = env::MCP_AUDIENCE, global = true)]
+    pub mcp_audience: Option<String>,
 }

@@ -127,6 +127,8 @@ fn variables(config: &Config) -> Map<String, Value> {
         (env::LOG_FORMAT, json!(log_format)),
         (env::RUST_LOG, json!(config.log.filter)),
         (env::OPENAI_API_KEY, secret(&config.openai_api_key)),
+        (env::MCP_RESOURCE_URL, json!(config.mcp.resource_url)),
+        (env::MCP_AUDIENCE, json!(config.mcp.audience)),
     ]
     .into_iter()
     .map(|(name, value)| (name.to_owned(), value))

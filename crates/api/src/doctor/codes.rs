@@ -22,6 +22,14 @@ pub(crate) const SECRET_FINGERPRINT: &str = "secret_fingerprint";
 /// The expected issuer was derived from an in-cluster URL; Better Auth signs with its public URL.
 pub(crate) const ISSUER_FROM_INTERNAL_URL: &str = "issuer_from_internal_url";
 
+// The MCP endpoint.
+/// The resource metadata MCP clients read: resource URL and authorization servers.
+pub(crate) const MCP_RESOURCE_METADATA: &str = "mcp_resource_metadata";
+/// Production without `MCP_RESOURCE_URL`: the resource URL comes from each request's `Host`.
+pub(crate) const MCP_RESOURCE_URL_UNSET: &str = "mcp_resource_url_unset";
+/// `MCP_AUDIENCE` is not among a provider's audiences: its tokens fail one of the two checks.
+pub(crate) const MCP_AUDIENCE_NOT_ACCEPTED: &str = "mcp_audience_not_accepted";
+
 // Identity providers: network path.
 /// The host resolves.
 pub(crate) const DNS_OK: &str = "dns_ok";

@@ -4,13 +4,14 @@
 //!
 //! Layout: `finding` (the model) and `codes` (every stable code); `render` (text, JSON); `probe`
 //! (DNS/TCP/HTTP under one deadline); one file per concern: `config_checks`, `providers`,
-//! `database`, `token`, `manifests/`.
+//! `database`, `token`, `mcp`, `manifests/`.
 
 mod codes;
 mod config_checks;
 mod database;
 mod finding;
 mod manifests;
+mod mcp;
 mod probe;
 mod providers;
 mod render;
@@ -134,6 +135,7 @@ async fn everything(raw: &RawConfig, deadline: Deadline) -> Vec<Finding> {
         Err(errors) => return config_checks::invalid(&errors, raw),
     };
     let mut findings = config_checks::check(&config, raw);
+    findings.extend(mcp::check(&config));
     let client = match probe::client() {
         Ok(client) => client,
         Err(error) => {

@@ -1,9 +1,11 @@
-//! The HTTP surface: one module per resource, merged here, wrapped in the cross-cutting
+//! The HTTP surface: one module per resource (tasks, MCP, operations), merged here, wrapped in the cross-cutting
 //! layers (request id + log + metrics, header limit, CORS, timeout, body limit).
 
 mod health;
+mod mcp;
 mod openapi;
 mod tasks;
+pub(crate) mod well_known;
 
 use axum::Router;
 use axum::error_handling::HandleErrorLayer;
@@ -28,6 +30,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(openapi::router())
         .merge(tasks::router())
+        .merge(mcp::router())
         .fallback(|| async { ApiError::RouteNotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(
@@ -78,6 +81,7 @@ fn cors(http: &HttpConfig) -> CorsLayer {
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             axum::http::HeaderName::from_static("idempotency-key"),
+            axum::http::HeaderName::from_static("mcp-protocol-version"),
         ])
         .expose_headers([
             header::LOCATION,

@@ -25,12 +25,15 @@ provider, whose user must equal `{user_id}`. Errors are application/problem+json
         super::tasks::patch_task,
         super::tasks::toggle_task,
         super::tasks::delete_task,
+        super::mcp::handle,
+        super::well_known::metadata,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
     modifiers(&BearerAuth),
     tags(
         (name = "tasks", description = "A user's tasks"),
         (name = "operations", description = "Liveness, readiness, metrics"),
+        (name = "mcp", description = "Model Context Protocol for AI agents (Streamable HTTP, JSON-RPC)"),
     )
 )]
 pub struct ApiDoc;

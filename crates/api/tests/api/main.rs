@@ -10,6 +10,9 @@ mod tasks;
 /// 401/403/503 from the client's side, reason codes, `WWW-Authenticate`, development key.
 mod auth;
 
+/// `/mcp` (Model Context Protocol) and its resource metadata, at the protocol's edges.
+mod mcp;
+
 /// `/health`, `/ready`, `/metrics`, `/openapi.json`, request ids, CORS, limits.
 mod health;
 

@@ -9,6 +9,8 @@ mod database;
 mod helpers;
 /// `doctor manifests`: NetworkPolicy, probes, secrets.
 mod manifests;
+/// The MCP endpoint's resource metadata and its production warnings.
+mod mcp;
 /// Output contract: JSON shape, text, secrets shown only as fingerprints.
 mod output;
 /// Identity providers: DNS, refused, 404, HTML, empty, slow, redirect, clock skew, discovery.

@@ -9,6 +9,7 @@
 mod better_auth;
 mod doctor;
 mod facts;
+mod mcp;
 mod oidc;
 mod rotation;
 mod support;

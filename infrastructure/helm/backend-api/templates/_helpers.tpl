@@ -236,6 +236,8 @@ and `backend-api doctor manifests` see where each variable comes from).
   "KEEP_ALIVE_TIMEOUT_SECONDS" (toString .Values.connections.keepAliveTimeoutSeconds)
   "HTTP_MAX_CONNECTIONS" (toString .Values.connections.maxConnections) }}
 {{- with .Values.corsAllowedOrigins }}{{ $_ := set $env "CORS_ALLOWED_ORIGINS" (join "," .) }}{{ end }}
+{{- with .Values.mcp.resourceUrl }}{{ $_ := set $env "MCP_RESOURCE_URL" . }}{{ end }}
+{{- with .Values.mcp.audience }}{{ $_ := set $env "MCP_AUDIENCE" . }}{{ end }}
 {{- if ne (include "backend-api.databaseMode" .) "sqlite" }}{{ $_ := set $env "DATABASE_MAX_CONNECTIONS" (toString .Values.database.maxConnections) }}{{ end }}
 {{- range $name, $value := dict "BETTER_AUTH_URL" $ba.url "BETTER_AUTH_JWKS_URL" $ba.jwksUrl "BETTER_AUTH_ISSUER" $ba.issuer "BETTER_AUTH_AUDIENCE" $ba.audience }}
 {{- if $value }}{{ $_ := set $env $name $value }}{{ end }}

@@ -5,8 +5,9 @@
 //! (`WHERE provider = … AND user_id = … AND id = …`), so another user's task, including the
 //! same user id's at another identity provider, answers 404 like a missing one.
 
-mod body;
-mod query;
+// Shared with the MCP tools, so the same input is refused with the same codes.
+pub(crate) mod body;
+pub(crate) mod query;
 
 use axum::extract::{FromRequestParts, RawPathParams, RawQuery, State};
 use axum::http::header::LOCATION;
@@ -101,7 +102,7 @@ impl FromRequestParts<AppState> for TaskId {
     }
 }
 
-async fn pool(state: &AppState) -> Result<&Pool, ApiError> {
+pub(crate) async fn pool(state: &AppState) -> Result<&Pool, ApiError> {
     state
         .db
         .pool()
@@ -110,7 +111,7 @@ async fn pool(state: &AppState) -> Result<&Pool, ApiError> {
 }
 
 /// A failed query: the database's fault → 503 (and the supervisor takes over), else 500.
-fn database_error(db: &Database, error: sqlx::Error) -> ApiError {
+pub(crate) fn database_error(db: &Database, error: sqlx::Error) -> ApiError {
     match db.report(&error) {
         Some(diagnosis) => ApiError::DatabaseUnavailable(diagnosis.reason),
         None => ApiError::Internal(format!("database query failed: {error}")),
@@ -242,22 +243,24 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, FieldError> {
     let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
         return Ok(None);
     };
-    match value.to_str() {
-        Ok(key)
-            if (1..=MAX_IDEMPOTENCY_KEY).contains(&key.len())
-                && key.bytes().all(|b| b.is_ascii_graphic()) =>
-        {
-            Ok(Some(key.to_owned()))
-        }
-        _ => Err(FieldError::new(
-            "Idempotency-Key",
+    // Not visible ASCII at all: refused by the same rule as a bad key.
+    check_idempotency_key(value.to_str().unwrap_or("\n"), "Idempotency-Key").map(Some)
+}
+
+/// An idempotency key is 1 to 255 visible ASCII characters; `field` names it in the error.
+pub(crate) fn check_idempotency_key(key: &str, field: &str) -> Result<String, FieldError> {
+    if (1..=MAX_IDEMPOTENCY_KEY).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(key.to_owned())
+    } else {
+        Err(FieldError::new(
+            field,
             format!("must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"),
-        )),
+        ))
     }
 }
 
 /// Identifies the request body a key was first used with (after validation and trimming).
-fn fingerprint(task: &tasks::NewTask) -> String {
+pub(crate) fn fingerprint(task: &tasks::NewTask) -> String {
     let mut hasher = Sha256::new();
     hasher.update(task.title.as_bytes());
     hasher.update([0]);

@@ -5,6 +5,8 @@
 //! (no duplicates, no skips), unlike an offset. It is base64url JSON; it is not signed because
 //! it only selects among the caller's own rows, which the SQL filters on anyway.
 
+use std::borrow::Cow;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
@@ -18,7 +20,7 @@ pub const MAX_LIMIT: u32 = 100;
 /// Longest cursor accepted; ours are far shorter (a title is at most 200 characters).
 const MAX_CURSOR_CHARS: usize = 2048;
 
-const SORTS: &str = "created_at, -created_at, title, -title, updated_at, -updated_at";
+pub const SORTS: &str = "created_at, -created_at, title, -title, updated_at, -updated_at";
 
 /// What a cursor carries.
 #[derive(Serialize, Deserialize)]
@@ -37,6 +39,13 @@ struct CursorData {
 
 /// Parses the query string, naming every bad parameter.
 pub fn parse(raw: Option<&str>) -> Result<ListQuery, ApiError> {
+    parse_pairs(url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()))
+}
+
+/// Parses `(name, value)` parameters (a query string's, or an MCP tool's arguments as text).
+pub fn parse_pairs<'a>(
+    pairs: impl IntoIterator<Item = (Cow<'a, str>, Cow<'a, str>)>,
+) -> Result<ListQuery, ApiError> {
     let mut completed = None;
     let mut limit = DEFAULT_LIMIT;
     let mut cursor = None;
@@ -46,7 +55,7 @@ pub fn parse(raw: Option<&str>) -> Result<ListQuery, ApiError> {
     };
     let mut errors = Vec::new();
     let mut seen = Vec::new();
-    for (name, value) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+    for (name, value) in pairs {
         if seen.contains(&name) {
             errors.push(FieldError::new(name.to_string(), "given more than once"));
             continue;

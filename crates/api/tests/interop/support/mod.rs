@@ -4,6 +4,7 @@
 pub mod better_auth;
 pub mod http;
 pub mod jwt;
+pub mod mcp;
 pub mod npm;
 pub mod oidc;
 pub mod process;

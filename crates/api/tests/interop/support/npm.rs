@@ -25,6 +25,9 @@ fn installed(dir: &Path) -> bool {
     modules.join(".package-lock.json").is_file()
         && modules.join("better-auth/package.json").is_file()
         && modules.join("oidc-provider/package.json").is_file()
+        && modules
+            .join("@modelcontextprotocol/sdk/package.json")
+            .is_file()
 }
 
 /// Installs the npm packages from package-lock.json unless already there. Panics with the npm output on failure.
