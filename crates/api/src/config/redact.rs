@@ -204,6 +204,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn connection_limits_are_shown() {
+        let text = render_text(&Config::development_defaults());
+        for line in [
+            "HEADER_READ_TIMEOUT_SECONDS=10.0",
+            "KEEP_ALIVE_TIMEOUT_SECONDS=75.0",
+            "HTTP_MAX_CONNECTIONS=1024",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "{line} missing from\n{text}"
+            );
+        }
+    }
+
+    #[test]
     fn fingerprint_is_short_and_stable() {
         assert_eq!(fingerprint("secret"), "sha256:2bb80d53");
     }
