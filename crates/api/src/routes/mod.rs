@@ -1,8 +1,9 @@
 //! The HTTP surface: one module per resource, merged here, wrapped in the cross-cutting
 //! layers (request id + log + metrics, header limit, CORS, timeout, body limit).
 
+mod docs;
 mod health;
-mod openapi;
+pub(crate) mod openapi;
 mod tasks;
 
 use axum::Router;
@@ -18,7 +19,7 @@ use crate::config::{CorsOrigins, HttpConfig, MAX_BODY_BYTES, MAX_HEADER_BYTES};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::telemetry;
-pub use openapi::ApiDoc;
+pub use openapi::{ApiDoc, document as openapi_document};
 pub use tasks::Task;
 
 /// The whole application, ready to serve.
@@ -27,6 +28,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(openapi::router())
+        .merge(docs::router())
         .merge(tasks::router())
         .fallback(|| async { ApiError::RouteNotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
