@@ -89,7 +89,11 @@ impl Modify for RequestId {
             response.headers.insert(
                 crate::telemetry::REQUEST_ID.as_str().to_owned(),
                 HeaderBuilder::new()
-                    .schema(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)))
+                    .schema(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .min_length(Some(1)),
+                    )
                     .description(Some(
                         "The request's id: the client's own `x-request-id` if it is short and \
                          plain, else a fresh UUID; it finds the request in the log",

@@ -109,7 +109,9 @@ impl Failure {
             Failure::PayloadTooLarge => {
                 return format!("The body exceeds {} bytes.", crate::config::MAX_BODY_BYTES);
             }
-            Failure::UnsupportedMediaType => "The body is not sent as `Content-Type: application/json`.",
+            Failure::UnsupportedMediaType => {
+                "The body is not sent as `Content-Type: application/json`."
+            }
             Failure::InvalidInput => {
                 "Well-formed input with invalid members or query values; `errors` names each one."
             }
@@ -187,17 +189,25 @@ impl Failure {
                 string()
                     .description(Some("`urn:backend-api:error:<code>`"))
                     .enum_values(Some(
-                        codes.iter().map(|code| format!("urn:backend-api:error:{code}")),
+                        codes
+                            .iter()
+                            .map(|code| format!("urn:backend-api:error:{code}")),
                     )),
             )
-            .property("title", string().description(Some("Short, human-readable summary")))
+            .property(
+                "title",
+                string().description(Some("Short, human-readable summary")),
+            )
             .property(
                 "status",
                 ObjectBuilder::new()
                     .schema_type(Type::Integer)
                     .enum_values(Some([self.status()])),
             )
-            .property("detail", string().description(Some("What happened, for a human")))
+            .property(
+                "detail",
+                string().description(Some("What happened, for a human")),
+            )
             .property(
                 "code",
                 string()
@@ -251,7 +261,11 @@ impl Failure {
                 response = response.header(
                     "WWW-Authenticate",
                     HeaderBuilder::new()
-                        .schema(ObjectBuilder::new().schema_type(Type::String).pattern(Some("^Bearer")))
+                        .schema(
+                            ObjectBuilder::new()
+                                .schema_type(Type::String)
+                                .pattern(Some("^Bearer")),
+                        )
                         .description(Some(
                             "RFC 6750 challenge: `Bearer` when no token was sent, else \
                              `Bearer error=\"invalid_token\", error_description=\"<code>\"`",
@@ -288,9 +302,10 @@ impl Modify for Components {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         for failure in Failure::ALL {
-            components
-                .schemas
-                .insert(format!("{}Problem", failure.name()), failure.schema().into());
+            components.schemas.insert(
+                format!("{}Problem", failure.name()),
+                failure.schema().into(),
+            );
             components
                 .responses
                 .insert(failure.name().to_owned(), failure.response().into());
@@ -417,7 +432,11 @@ mod tests {
         assert!(!Failure::Unauthorized.codes().contains(&"keys_unavailable"));
         assert_eq!(
             Failure::Unavailable.codes(),
-            ["keys_unavailable", "database_unavailable", "request_timeout"]
+            [
+                "keys_unavailable",
+                "database_unavailable",
+                "request_timeout"
+            ]
         );
     }
 }

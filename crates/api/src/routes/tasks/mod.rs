@@ -25,8 +25,8 @@ use crate::db::tasks::{self, Created, Idempotency, TaskRow};
 use crate::db::{Database, Pool};
 use crate::error::{ApiError, FieldError};
 use crate::json_body::JsonBody;
-use crate::state::AppState;
 use crate::routes::openapi::problems::{CreateErrors, ListErrors, TaskErrors, TaskWriteErrors};
+use crate::state::AppState;
 pub use body::{CreateTask, PatchTask, ReplaceTask};
 use params::{CreateParams, ListParams, TaskPath};
 

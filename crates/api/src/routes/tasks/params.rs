@@ -4,7 +4,7 @@
 
 use utoipa::IntoParams;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{ObjectBuilder, SchemaFormat, KnownFormat, Type};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::{Required, Schema};
 
 use super::query::{DEFAULT_LIMIT, MAX_CURSOR_CHARS, MAX_LIMIT, SORTS};
@@ -36,7 +36,9 @@ fn user_id() -> Parameter {
         ParameterIn::Path,
         true,
         "The token's user id (percent-encoded); any other user answers 403 `user_mismatch`",
-        ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)),
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1)),
     )
 }
 
