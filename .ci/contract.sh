@@ -11,7 +11,12 @@ root="$PWD"
 venv="${CONTRACT_TOOLS:-${HOME:-/root}/.cache/backend-api-contract}/venv"
 admin_url="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 
-cargo build --quiet -p backend-api
+# /docs ships Swagger UI inside the binary: its build must not download it. Rebuild that crate
+# in a network namespace with no network at all (root can create one; CI runs as root).
+cargo fetch --quiet
+cargo clean --quiet -p utoipa-swagger-ui
+unshare -n -- cargo build --quiet --offline -p backend-api
+echo "docs assets: built with no network (utoipa-swagger-ui vendored)"
 binary="${CARGO_TARGET_DIR:-$root/target}/debug/backend-api"
 work="$(mktemp -d -t backend-api-contract.XXXXXX)"
 server_pid=""
