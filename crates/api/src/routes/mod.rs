@@ -1,9 +1,10 @@
 //! The HTTP surface: one module per resource (tasks, MCP, operations), merged here, wrapped in the cross-cutting
 //! layers (request id + log + metrics, header limit, CORS, timeout, body limit).
 
+mod docs;
 mod health;
 mod mcp;
-mod openapi;
+pub(crate) mod openapi;
 mod tasks;
 pub(crate) mod well_known;
 
@@ -20,7 +21,7 @@ use crate::config::{CorsOrigins, HttpConfig, MAX_BODY_BYTES, MAX_HEADER_BYTES};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::telemetry;
-pub use openapi::ApiDoc;
+pub use openapi::{ApiDoc, document as openapi_document};
 pub use tasks::Task;
 
 /// The whole application, ready to serve.
@@ -29,6 +30,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(openapi::router())
+        .merge(docs::router())
         .merge(tasks::router())
         .merge(mcp::router())
         .fallback(|| async { ApiError::RouteNotFound })

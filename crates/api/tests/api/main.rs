@@ -33,3 +33,9 @@ mod provider_users;
 
 /// Seed 002's database password drift on a private password-authenticated PostgreSQL.
 mod password_drift;
+
+/// The OpenAPI document against the service: statuses, responses, refusals.
+mod contract;
+
+/// `/docs` rendered by headless Chromium with no network beyond the service.
+mod docs_page;

@@ -39,7 +39,7 @@ pub fn list(arguments: &Arguments) -> Result<ListQuery, ApiError> {
             ("sort", _) => {
                 errors.push(FieldError::new(
                     "sort",
-                    format!("must be one of: {}", query::SORTS),
+                    format!("must be one of: {}", query::SORTS.join(", ")),
                 ));
                 continue;
             }

@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 
 use crate::db::tasks::{Changes, NewTask};
 use crate::error::{ApiError, FieldError};
@@ -31,35 +32,81 @@ impl Kind {
     }
 }
 
-/// Body of `POST /api/{user_id}/tasks`.
+/// White space as `str::trim` sees it (the Unicode White_Space property), for JSON Schema
+/// patterns: `\s` means something else in ECMAScript, Python and Rust.
+const WHITE_SPACE: &str =
+    r"\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+
+/// The title rule as a JSON Schema pattern: white space around a core that starts and ends
+/// with a character that is not white space, is 1–200 characters long, and holds no U+0000.
+/// (`maxLength` cannot say this: the white space around the core does not count.)
+pub fn title_pattern() -> String {
+    let ws = WHITE_SPACE;
+    format!(
+        "^[{ws}]*[^{ws}\\u0000](?:[^\\u0000]{{0,{inner}}}[^{ws}\\u0000])?[{ws}]*$",
+        inner = TITLE_MAX - 2
+    )
+}
+
+fn title_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(format!(
+            "1–{TITLE_MAX} characters after trimming leading and trailing white space, which \
+             is not stored; must not contain U+0000. Not nullable."
+        )))
+        .pattern(Some(title_pattern()))
+        .build()
+}
+
+fn description_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .description(Some(format!(
+            "At most {DESCRIPTION_MAX} characters, stored as sent; must not contain U+0000. \
+             null clears it."
+        )))
+        .max_length(Some(DESCRIPTION_MAX))
+        .pattern(Some(r"^[^\u0000]*$"))
+        .build()
+}
+
+/// Body of `POST /api/{user_id}/tasks`. Unknown members are refused (422).
 #[derive(Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateTask {
-    /// 1–200 characters after trimming (stored trimmed).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(schema_with = title_schema)]
     pub title: String,
-    #[schema(max_length = 1000)]
+    /// Absent or null: no description.
+    #[schema(schema_with = description_schema)]
     pub description: Option<String>,
 }
 
 /// Body of `PUT /api/{user_id}/tasks/{id}`: `description` absent means null,
-/// `completed` absent means unchanged.
+/// `completed` absent means unchanged. Unknown members are refused (422).
 #[derive(Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ReplaceTask {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(schema_with = title_schema)]
     pub title: String,
-    #[schema(max_length = 1000)]
+    #[schema(schema_with = description_schema)]
     pub description: Option<String>,
+    /// Not nullable: absent keeps the current value.
+    #[schema(nullable = false)]
     pub completed: Option<bool>,
 }
 
 /// Body of `PATCH /api/{user_id}/tasks/{id}`: only the members present change;
-/// `"description": null` clears the description.
+/// `"description": null` clears the description. Unknown members are refused (422).
 #[derive(Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PatchTask {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(schema_with = title_schema)]
     pub title: Option<String>,
-    #[schema(max_length = 1000, nullable)]
+    #[schema(schema_with = description_schema)]
     pub description: Option<Option<String>>,
+    /// Not nullable: absent keeps the current value.
+    #[schema(nullable = false)]
     pub completed: Option<bool>,
 }
 
@@ -277,6 +324,61 @@ mod tests {
     fn completed_must_be_a_boolean() {
         assert_eq!(fields(patch(&json!({"completed": "yes"}))), ["completed"]);
         assert_eq!(fields(patch(&json!({"completed": null}))), ["completed"]);
+    }
+
+    /// Characters around the rules: white space per Rust but not per `\s` of other regex
+    /// engines (U+0085, U+00A0, U+3000) and the reverse (U+FEFF, U+001C), NUL, multi-byte and
+    /// astral characters (counted once each).
+    const ALPHABET: [char; 12] = [
+        'a', 'é', '😀', ' ', '\t', '\n', '\u{85}', '\u{a0}', '\u{3000}', '\u{feff}', '\u{1c}', '\0',
+    ];
+
+    /// The documented pattern, compiled once.
+    static PATTERN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(&title_pattern()).expect("the pattern compiles")
+    });
+
+    fn title_is_accepted(title: &str) -> bool {
+        create(&json!({ "title": title })).is_ok()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(1000))]
+
+        /// The documented pattern says exactly what the validation accepts.
+        #[test]
+        fn the_title_pattern_is_the_title_rule(
+            chars in proptest::collection::vec(proptest::sample::select(&ALPHABET[..]), 0..=206),
+            padding in 0usize..=198,
+        ) {
+            let pattern = &*PATTERN;
+            let title: String = chars.iter().collect();
+            proptest::prop_assert_eq!(pattern.is_match(&title), title_is_accepted(&title), "{:?}", title);
+            // Lengths right at the limit, with white space around.
+            let long = format!(" {}{} \n", "x".repeat(padding), title);
+            proptest::prop_assert_eq!(pattern.is_match(&long), title_is_accepted(&long), "{:?}", long);
+        }
+    }
+
+    #[test]
+    fn the_title_pattern_knows_the_edges() {
+        let pattern = &*PATTERN;
+        for (title, valid) in [
+            ("a", true),
+            ("  a  ", true),
+            ("", false),
+            ("   ", false),
+            ("\u{3000}a\u{85}", true),
+            ("\u{feff}", true),
+            ("a\0b", false),
+        ] {
+            assert_eq!(pattern.is_match(title), valid, "{title:?}");
+            assert_eq!(title_is_accepted(title), valid, "{title:?}");
+        }
+        let edge = format!("\t{}\t", "😀".repeat(TITLE_MAX));
+        assert!(pattern.is_match(&edge) && title_is_accepted(&edge));
+        let over = "😀".repeat(TITLE_MAX + 1);
+        assert!(!pattern.is_match(&over) && !title_is_accepted(&over));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 // Shared with the MCP tools, so the same input is refused with the same codes.
 pub(crate) mod body;
+mod params;
 pub(crate) mod query;
 
 use axum::extract::{FromRequestParts, RawPathParams, RawQuery, State};
@@ -26,12 +27,16 @@ use crate::db::tasks::{self, Created, Idempotency, TaskRow};
 use crate::db::{Database, Pool};
 use crate::error::{ApiError, FieldError};
 use crate::json_body::JsonBody;
+use crate::routes::openapi::problems::{CreateErrors, ListErrors, TaskErrors, TaskWriteErrors};
 use crate::state::AppState;
 pub use body::{CreateTask, PatchTask, ReplaceTask};
+use params::{CreateParams, ListParams, TaskPath};
 
 /// Header that makes a create safe to retry.
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
 const MAX_IDEMPOTENCY_KEY: usize = 255;
+/// Visible ASCII (what `idempotency_key` checks), for the OpenAPI document.
+const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]+$";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -49,12 +54,19 @@ pub fn router() -> Router<AppState> {
 /// A task as the API shows it.
 #[derive(Serialize, ToSchema)]
 pub struct Task {
+    #[schema(minimum = 1)]
     pub id: i64,
+    /// The owner: the user id of the token that created it.
     pub user_id: String,
+    /// Trimmed, 1–200 characters.
     pub title: String,
+    /// At most 1000 characters; null when there is none.
+    #[schema(required = true)]
     pub description: Option<String>,
     pub completed: bool,
+    /// RFC 3339, UTC.
     pub created_at: DateTime<Utc>,
+    /// RFC 3339, UTC; changes with every change to the task.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -72,10 +84,12 @@ impl From<TaskRow> for Task {
     }
 }
 
-/// One page of tasks; `next_cursor` is null on the last page.
+/// One page of tasks.
 #[derive(Serialize, ToSchema)]
 pub struct TaskList {
     pub tasks: Vec<Task>,
+    /// Pass as `cursor` (with the same `sort`) for the next page; null on the last page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 
@@ -132,20 +146,8 @@ fn found(
 /// List the caller's tasks, one page at a time.
 #[utoipa::path(
     get, path = "/api/{user_id}/tasks", tag = "tasks",
-    params(
-        ("user_id" = String, Path, description = "Must equal the token's user"),
-        ("completed" = Option<bool>, Query, description = "Only completed (true) or open (false) tasks"),
-        ("limit" = Option<u32>, Query, description = "Page size, 1–100 (default 50)"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
-        ("sort" = Option<String>, Query, description = "created_at (default), -created_at, title, -title, updated_at, -updated_at"),
-    ),
-    responses(
-        (status = 200, body = TaskList),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, body = crate::error::Problem, content_type = "application/problem+json"),
-    ),
+    params(ListParams),
+    responses((status = 200, body = TaskList, description = "One page of the caller's tasks"), ListErrors),
     security(("bearer" = []))
 )]
 pub async fn list_tasks(
@@ -173,20 +175,15 @@ pub async fn list_tasks(
 /// task the first one created (header `Idempotent-Replayed: true`) instead of a duplicate.
 #[utoipa::path(
     post, path = "/api/{user_id}/tasks", tag = "tasks",
-    params(
-        ("user_id" = String, Path, description = "Must equal the token's user"),
-        ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters; makes retries safe"),
-    ),
+    params(CreateParams),
     request_body = CreateTask,
     responses(
-        (status = 201, body = Task, headers(("Location" = String, description = "URL of the new task"))),
-        (status = 400, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 201, body = Task, description = "Created (or, with a reused `Idempotency-Key` and the same body, the task the first request created)",
+            headers(
+                ("Location" = String, description = "Path of the new task: `/api/{user_id}/tasks/{id}`"),
+                ("Idempotent-Replayed" = String, description = "`true` when this answers a retry with the same `Idempotency-Key`"),
+            )),
+        CreateErrors,
     ),
     security(("bearer" = []))
 )]
@@ -290,13 +287,8 @@ fn task_location(row: &TaskRow) -> String {
 /// Read one task.
 #[utoipa::path(
     get, path = "/api/{user_id}/tasks/{id}", tag = "tasks",
-    params(("user_id" = String, Path), ("id" = i64, Path)),
-    responses(
-        (status = 200, body = Task),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
-    ),
+    params(TaskPath),
+    responses((status = 200, body = Task, description = "The task"), TaskErrors),
     security(("bearer" = []))
 )]
 pub async fn get_task(
@@ -311,13 +303,9 @@ pub async fn get_task(
 /// Replace a task's title and description (and `completed`, if given).
 #[utoipa::path(
     put, path = "/api/{user_id}/tasks/{id}", tag = "tasks",
-    params(("user_id" = String, Path), ("id" = i64, Path)),
+    params(TaskPath),
     request_body = ReplaceTask,
-    responses(
-        (status = 200, body = Task),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
-    ),
+    responses((status = 200, body = Task, description = "The task after the change"), TaskWriteErrors),
     security(("bearer" = []))
 )]
 pub async fn replace_task(
@@ -334,13 +322,9 @@ pub async fn replace_task(
 /// Change some fields of a task.
 #[utoipa::path(
     patch, path = "/api/{user_id}/tasks/{id}", tag = "tasks",
-    params(("user_id" = String, Path), ("id" = i64, Path)),
+    params(TaskPath),
     request_body = PatchTask,
-    responses(
-        (status = 200, body = Task),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
-    ),
+    responses((status = 200, body = Task, description = "The task after the change (unchanged for an empty body)"), TaskWriteErrors),
     security(("bearer" = []))
 )]
 pub async fn patch_task(
@@ -363,11 +347,8 @@ pub async fn patch_task(
 /// Flip `completed`.
 #[utoipa::path(
     patch, path = "/api/{user_id}/tasks/{id}/complete", tag = "tasks",
-    params(("user_id" = String, Path), ("id" = i64, Path)),
-    responses(
-        (status = 200, body = Task),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
-    ),
+    params(TaskPath),
+    responses((status = 200, body = Task, description = "The task with `completed` flipped"), TaskErrors),
     security(("bearer" = []))
 )]
 pub async fn toggle_task(
@@ -382,11 +363,8 @@ pub async fn toggle_task(
 /// Delete a task.
 #[utoipa::path(
     delete, path = "/api/{user_id}/tasks/{id}", tag = "tasks",
-    params(("user_id" = String, Path), ("id" = i64, Path)),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
-    ),
+    params(TaskPath),
+    responses((status = 204, description = "Deleted"), TaskErrors),
     security(("bearer" = []))
 )]
 pub async fn delete_task(

@@ -18,9 +18,17 @@ use crate::error::{ApiError, FieldError};
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 100;
 /// Longest cursor accepted; ours are far shorter (a title is at most 200 characters).
-const MAX_CURSOR_CHARS: usize = 2048;
+pub const MAX_CURSOR_CHARS: usize = 2048;
 
-pub const SORTS: &str = "created_at, -created_at, title, -title, updated_at, -updated_at";
+/// Every accepted `sort` value, the default first (the OpenAPI enum is this list).
+pub const SORTS: [&str; 6] = [
+    "created_at",
+    "-created_at",
+    "title",
+    "-title",
+    "updated_at",
+    "-updated_at",
+];
 
 /// What a cursor carries.
 #[derive(Serialize, Deserialize)]
@@ -76,7 +84,10 @@ pub fn parse_pairs<'a>(
             },
             "sort" => match parse_sort(&value) {
                 Some(parsed) => sort = parsed,
-                None => errors.push(FieldError::new("sort", format!("must be one of: {SORTS}"))),
+                None => errors.push(FieldError::new(
+                    "sort",
+                    format!("must be one of: {}", SORTS.join(", ")),
+                )),
             },
             "cursor" => cursor = Some(value.into_owned()),
             // Unknown parameters are ignored, as caches and proxies add their own.
@@ -187,6 +198,22 @@ mod tests {
             ["limit", "completed", "sort", "cursor"]
         );
         assert_eq!(bad("limit=101"), ["limit"]);
+    }
+
+    #[test]
+    fn the_documented_sorts_are_exactly_the_accepted_ones() {
+        let parsed: Vec<Sort> = SORTS
+            .iter()
+            .map(|text| parse_sort(text).unwrap_or_else(|| panic!("{text} refused")))
+            .collect();
+        assert_eq!(parse(None).expect("valid").sort, parsed[0], "default first");
+        // Three columns, two directions: every order the parser knows is listed once.
+        for (i, a) in parsed.iter().enumerate() {
+            assert!(!parsed[i + 1..].contains(a), "{} listed twice", SORTS[i]);
+        }
+        for refused in ["", "-", "--title", "Title", "id", "title ", "+title"] {
+            assert!(parse_sort(refused).is_none(), "{refused:?} accepted");
+        }
     }
 
     #[test]
