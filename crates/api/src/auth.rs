@@ -21,7 +21,7 @@ pub struct AuthUser {
 
 /// The token after `Bearer ` (scheme case-insensitive), or "" when there is none: the
 /// verifier refuses "" as `token_missing`, so every refusal is counted in one place.
-fn bearer_token(parts: &Parts) -> &str {
+pub(crate) fn bearer_token(parts: &Parts) -> &str {
     let Some(value) = parts
         .headers
         .get(AUTHORIZATION)

@@ -87,4 +87,13 @@ pub struct RawConfig {
     /// Accepted and redacted; reserved for features that need it
     #[arg(long, env = env::OPENAI_API_KEY, hide_env_values = true, global = true)]
     pub openai_api_key: Option<String>,
+    /// Serve /auth/verify for proxies (nginx auth_request, Traefik forwardAuth) [default: true]
+    #[arg(long, env = env::FORWARD_AUTH, global = true)]
+    pub forward_auth: Option<String>,
+    /// Claims copied to headers of a /auth/verify 200, e.g. email=X-Auth-Email,name=X-Auth-Name
+    #[arg(long, env = env::FORWARD_AUTH_CLAIM_HEADERS, global = true)]
+    pub forward_auth_claim_headers: Option<String>,
+    /// TOML file with the per-host audience/provider policy of /auth/verify
+    #[arg(long, env = env::FORWARD_AUTH_POLICY_FILE, global = true)]
+    pub forward_auth_policy_file: Option<String>,
 }

@@ -1,6 +1,7 @@
 //! The HTTP surface: one module per resource, merged here, wrapped in the cross-cutting
 //! layers (request id + log + metrics, header limit, CORS, timeout, body limit).
 
+mod forward_auth;
 mod health;
 mod openapi;
 mod tasks;
@@ -26,6 +27,7 @@ pub fn router(state: AppState) -> Router {
     let http = state.config.http.clone();
     Router::new()
         .merge(health::router())
+        .merge(forward_auth::router(state.config.forward_auth.enabled))
         .merge(openapi::router())
         .merge(tasks::router())
         .fallback(|| async { ApiError::RouteNotFound })

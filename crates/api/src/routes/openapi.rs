@@ -25,12 +25,14 @@ provider, whose user must equal `{user_id}`. Errors are application/problem+json
         super::tasks::patch_task,
         super::tasks::toggle_task,
         super::tasks::delete_task,
+        super::forward_auth::verify,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
     modifiers(&BearerAuth),
     tags(
         (name = "tasks", description = "A user's tasks"),
         (name = "operations", description = "Liveness, readiness, metrics"),
+        (name = "forward-auth", description = "Token verification for reverse proxies (nginx auth_request, Traefik forwardAuth)"),
     )
 )]
 pub struct ApiDoc;

@@ -24,3 +24,6 @@ mod cli;
 
 /// Seed 002's database password drift on a private password-authenticated PostgreSQL.
 mod password_drift;
+
+/// `/auth/verify` for reverse proxies: identity headers, refusals, claim headers, host policy.
+mod forward_auth;

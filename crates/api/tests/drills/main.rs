@@ -6,6 +6,8 @@
 //! PostgreSQL, its own database on the shared server, so drills run in parallel with every other
 //! test. Each is bounded in time by [`support::DRILL_LIMIT`].
 
+/// nginx `auth_request` to `/auth/verify` in front of an app: identity, refusals, rotation.
+mod forward_auth;
 /// PostgreSQL connections killed and refused while writes run.
 mod database_outage;
 /// JWKS endpoint down, slow or returning garbage during authenticated traffic.
