@@ -122,8 +122,13 @@ impl Stack {
 
     /// GET through nginx as a client of the protected host.
     fn get(&self, http: &reqwest::Client, path: &str) -> reqwest::RequestBuilder {
+        self.get_from(http, PROTECTED_HOST, path)
+    }
+
+    /// GET through nginx as a client of `host`.
+    fn get_from(&self, http: &reqwest::Client, host: &str, path: &str) -> reqwest::RequestBuilder {
         http.get(format!("{}{path}", self.nginx.url()))
-            .header("host", PROTECTED_HOST)
+            .header("host", host)
     }
 }
 
@@ -203,11 +208,9 @@ async fn every_refusal_reaches_the_client_with_status_challenge_and_code_and_nev
             (Some(valid.clone()), Some("other.example"), "audience_mismatch"),
         ];
         for (token, host, code) in cases {
-            let mut request = stack.get(&http, "/private");
-            if let Some(host) = host {
-                request = request
-                    .header("host", host)
-                    .header("x-forwarded-host", PROTECTED_HOST);
+            let mut request = stack.get_from(&http, host.unwrap_or(PROTECTED_HOST), "/private");
+            if host.is_some() {
+                request = request.header("x-forwarded-host", PROTECTED_HOST);
             }
             if let Some(token) = &token {
                 request = request.bearer_auth(token);
