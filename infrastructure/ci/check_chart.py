@@ -421,7 +421,7 @@ def forward_auth_examples_point_at_the_service_and_are_off_by_default():
     url = "http://backend-api.default.svc.cluster.local:8000/auth/verify"
     ingress = find(docs, "Ingress")
     notes = ingress["metadata"]["annotations"]
-    expect(notes["nginx.ingress.kubernetes.io/auth-url"] == url, f"auth-url {notes}")
+    expect(notes["nginx.ingress.kubernetes.io/auth-url"] == url + "?host=docs.example.com", f"auth-url {notes}")
     expect(notes["nginx.ingress.kubernetes.io/auth-response-headers"]
            == "X-Auth-User,X-Auth-Provider,X-Auth-Email,X-Auth-Groups", f"auth-response-headers {notes}")
     backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]

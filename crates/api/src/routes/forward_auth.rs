@@ -10,8 +10,10 @@
 //!
 //! The original method and URI (`X-Original-*` from nginx, `X-Forwarded-*` from Traefik) only
 //! go to the request's log line, without the query string (it may carry a code or token) and
-//! cut to a bounded length. `X-Forwarded-Host` (or the host of ingress-nginx's
-//! `X-Original-URL`) picks the per-host policy; the proxy must set it, not pass the client's.
+//! cut to a bounded length. The per-host policy is picked by the `host` query parameter of the
+//! URL the proxy is configured with (a client cannot change it), else `X-Forwarded-Host`, else
+//! the host of ingress-nginx's `X-Original-URL`; a proxy must set the header, not pass the
+//! client's.
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -54,7 +56,7 @@ pub fn router(enabled: bool) -> Router<AppState> {
     security(("bearer" = [])))]
 pub async fn verify(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
     let (parts, _body) = request.into_parts();
-    let host = forwarded_host(&parts.headers);
+    let host = configured_host(parts.uri.query()).or_else(|| forwarded_host(&parts.headers));
     record_original_request(&parts.headers, host.as_deref());
     let token = state.verifier.verify(bearer_token(&parts)).await?;
     let forward_auth = &state.config.forward_auth;
@@ -80,6 +82,14 @@ pub async fn verify(State(state): State<AppState>, request: Request) -> Result<R
     // Proxies may cache auth answers (ingress-nginx auth-cache-key); a verdict is per token.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// `?host=docs.example.com`, written into the proxy's auth URL for one protected app.
+fn configured_host(query: Option<&str>) -> Option<String> {
+    url::form_urlencoded::parse(query?.as_bytes())
+        .find(|(name, _)| name == "host")
+        .map(|(_, value)| bounded(value.trim(), MAX_LOGGED_URI).to_owned())
+        .filter(|host| !host.is_empty())
 }
 
 /// The protected app's host as the proxy forwarded it: `X-Forwarded-Host` (first entry),
@@ -219,6 +229,14 @@ mod tests {
         assert_eq!(bounded("abc", 5), "abc");
         assert_eq!(bounded("abcdef", 3), "abc");
         assert_eq!(bounded("aé", 2), "a");
+    }
+
+    #[test]
+    fn the_host_query_parameter_names_the_protected_app() {
+        assert_eq!(configured_host(Some("host=docs.example.com")).as_deref(), Some("docs.example.com"));
+        assert_eq!(configured_host(Some("a=1&host=x.example%3A8443")).as_deref(), Some("x.example:8443"));
+        assert_eq!(configured_host(Some("host=")), None);
+        assert_eq!(configured_host(None), None);
     }
 
     #[test]

@@ -199,6 +199,7 @@ async fn each_forwarded_host_gets_its_policy_and_unknown_hosts_the_default() {
     let docs_token = sign(OTHER_ISSUER, json!(["docs"]));
     let api_token_of_other = sign(OTHER_ISSUER, json!(AUDIENCE));
     let main_token = sign(ISSUER, json!(AUDIENCE));
+    let main_token_again = || sign(ISSUER, json!(AUDIENCE));
     let main_docs_token = sign(ISSUER, json!("docs"));
     let check = |token: String, host: Option<&'static str>, expected: Result<&'static str, &'static str>| {
         let app = &app;
@@ -229,6 +230,16 @@ async fn each_forwarded_host_gets_its_policy_and_unknown_hosts_the_default() {
     check(main_token.clone(), Some("app.example.com"), Ok(PROVIDER)).await;
     check(main_token, None, Ok(PROVIDER)).await;
     check(docs_token, Some("app.example.com"), Err("issuer_unknown")).await;
+    // The host named in the proxy's auth URL wins over a header a client could have sent.
+    let response = app
+        .client
+        .get(app.url("/auth/verify?host=docs.example.com"))
+        .bearer_auth(main_token_again())
+        .header("x-forwarded-host", "app.example.com")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(header(&response, "x-error-code"), "issuer_unknown");
     // ingress-nginx sends the original URL instead of X-Forwarded-Host.
     let response = app
         .client
