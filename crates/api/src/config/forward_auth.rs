@@ -171,8 +171,7 @@ pub(crate) fn parse_claim_headers(text: &str) -> Result<Vec<ClaimHeader>, String
         }
         let name = HeaderName::from_bytes(header.as_bytes())
             .map_err(|_| format!("{pair:?}: {header:?} is not a valid header name"))?;
-        if !name.as_str().starts_with(HEADER_PREFIX) || name.as_str().len() == HEADER_PREFIX.len()
-        {
+        if !name.as_str().starts_with(HEADER_PREFIX) || name.as_str().len() == HEADER_PREFIX.len() {
             return Err(format!(
                 "{pair:?}: the header must be named X-Auth-<something>, so that proxies forward \
                  only headers this service set and never one the client sent"
@@ -265,11 +264,7 @@ pub(crate) fn parse_policy(
     }
 }
 
-fn policy(
-    host: String,
-    entry: PolicyEntry,
-    provider_names: &[&str],
-) -> Result<HostPolicy, String> {
+fn policy(host: String, entry: PolicyEntry, provider_names: &[&str]) -> Result<HostPolicy, String> {
     if entry.audiences.as_ref().is_some_and(Vec::is_empty) {
         return Err("`audiences` is empty: list at least one, or omit it".into());
     }
@@ -278,7 +273,9 @@ fn policy(
             return Err("`providers` is empty: list at least one, or omit it".into());
         }
         if !provider_names.is_empty() {
-            if let Some(unknown) = providers.iter().find(|p| !provider_names.contains(&p.as_str()))
+            if let Some(unknown) = providers
+                .iter()
+                .find(|p| !provider_names.contains(&p.as_str()))
             {
                 return Err(format!(
                     "`providers` names {unknown:?}, which is not a configured provider (configured: {})",
@@ -368,7 +365,10 @@ mod tests {
         for (text, needle) in [
             ("[[host]]\nhost = \"a\"\naudience = [\"x\"]\n", "audience"),
             ("[[host]]\naudiences = [\"x\"]\n", "`host` is missing"),
-            ("[[host]]\nhost = \"a\"\nproviders = [\"nope\"]\n", "\"nope\""),
+            (
+                "[[host]]\nhost = \"a\"\nproviders = [\"nope\"]\n",
+                "\"nope\"",
+            ),
             ("[[host]]\nhost = \"a\"\n[[host]]\nhost = \"A\"\n", "twice"),
             ("[[host]]\nhost = \"a\"\naudiences = []\n", "empty"),
             ("[default]\nhost = \"a\"\n", "[default]"),
@@ -385,5 +385,50 @@ mod tests {
         assert_eq!(strip_port("a.example"), "a.example");
         assert_eq!(strip_port("[::1]:80"), "[::1]");
         assert_eq!(strip_port("[::1]"), "[::1]");
+    }
+
+    #[test]
+    fn the_variables_reach_the_config_and_its_printout() {
+        use super::super::{Config, render_text};
+        let dir = std::env::temp_dir().join(format!("backend-api-fa-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let policy = dir.join("policy.toml");
+        std::fs::write(
+            &policy,
+            "[[host]]\nhost = \"docs.example.com\"\naudiences = [\"docs\"]\n",
+        )
+        .expect("write");
+        let raw = RawConfig {
+            forward_auth: Some("false".into()),
+            forward_auth_claim_headers: Some("email=X-Auth-Email".into()),
+            forward_auth_policy_file: Some(policy.display().to_string()),
+            ..RawConfig::default()
+        };
+        let config = Config::from_raw(&raw).expect("valid");
+        assert!(!config.forward_auth.enabled);
+        assert_eq!(config.forward_auth.hosts[0].host, "docs.example.com");
+        let text = render_text(&config);
+        assert!(text.contains("FORWARD_AUTH=false"), "{text}");
+        assert!(
+            text.contains("FORWARD_AUTH_CLAIM_HEADERS=email=x-auth-email"),
+            "{text}"
+        );
+
+        let raw = RawConfig {
+            forward_auth: Some("maybe".into()),
+            forward_auth_claim_headers: Some("email=X-Email".into()),
+            forward_auth_policy_file: Some(dir.join("missing.toml").display().to_string()),
+            ..RawConfig::default()
+        };
+        let errors = Config::from_raw(&raw).err().expect("invalid").0;
+        let names: Vec<_> = errors.iter().map(|e| e.variable).collect();
+        for name in [
+            env::FORWARD_AUTH,
+            env::FORWARD_AUTH_CLAIM_HEADERS,
+            env::FORWARD_AUTH_POLICY_FILE,
+        ] {
+            assert!(names.contains(&name), "{name} missing from {names:?}");
+        }
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -233,8 +233,14 @@ mod tests {
 
     #[test]
     fn the_host_query_parameter_names_the_protected_app() {
-        assert_eq!(configured_host(Some("host=docs.example.com")).as_deref(), Some("docs.example.com"));
-        assert_eq!(configured_host(Some("a=1&host=x.example%3A8443")).as_deref(), Some("x.example:8443"));
+        assert_eq!(
+            configured_host(Some("host=docs.example.com")).as_deref(),
+            Some("docs.example.com")
+        );
+        assert_eq!(
+            configured_host(Some("a=1&host=x.example%3A8443")).as_deref(),
+            Some("x.example:8443")
+        );
         assert_eq!(configured_host(Some("host=")), None);
         assert_eq!(configured_host(None), None);
     }
@@ -242,9 +248,18 @@ mod tests {
     #[test]
     fn forwarded_host_prefers_x_forwarded_host_then_original_url() {
         let mut headers = HeaderMap::new();
-        headers.insert("x-original-url", "https://docs.example.com:8443/a?b".parse().unwrap());
-        assert_eq!(forwarded_host(&headers).as_deref(), Some("docs.example.com:8443"));
-        headers.insert("x-forwarded-host", "app.example.com, proxy.internal".parse().unwrap());
+        headers.insert(
+            "x-original-url",
+            "https://docs.example.com:8443/a?b".parse().unwrap(),
+        );
+        assert_eq!(
+            forwarded_host(&headers).as_deref(),
+            Some("docs.example.com:8443")
+        );
+        headers.insert(
+            "x-forwarded-host",
+            "app.example.com, proxy.internal".parse().unwrap(),
+        );
         assert_eq!(forwarded_host(&headers).as_deref(), Some("app.example.com"));
     }
 }

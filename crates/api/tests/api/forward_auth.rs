@@ -25,7 +25,13 @@ fn token_with(app: &TestApp, extra: Value) -> String {
 async fn a_valid_token_gets_an_empty_200_with_user_and_provider_for_any_method() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let token = app.token("alice");
-    for method in [Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::HEAD] {
+    for method in [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::HEAD,
+    ] {
         let response = app
             .client
             .request(method.clone(), app.url("/auth/verify"))
@@ -53,7 +59,10 @@ async fn refusals_are_those_of_the_task_routes_and_never_403() {
         (Some("not.a.jwt".into()), "token_malformed"),
         (Some("x".repeat(9000)), "token_too_large"),
         (
-            Some(app.key.sign(&claims("https://nobody.example", AUDIENCE, "alice", t))),
+            Some(
+                app.key
+                    .sign(&claims("https://nobody.example", AUDIENCE, "alice", t)),
+            ),
             "issuer_unknown",
         ),
         (
@@ -79,7 +88,11 @@ async fn refusals_are_those_of_the_task_routes_and_never_403() {
         let verify = send("/auth/verify").await.expect("sent");
         assert_eq!(verify.status(), task_route.status(), "{code}");
         for name in ["www-authenticate", "x-error-code", "content-type"] {
-            assert_eq!(header(&verify, name), header(&task_route, name), "{code}: {name}");
+            assert_eq!(
+                header(&verify, name),
+                header(&task_route, name),
+                "{code}: {name}"
+            );
         }
         assert!(verify.headers().get("x-auth-user").is_none(), "{code}");
         let body = assert_problem(verify, StatusCode::UNAUTHORIZED, code).await;
@@ -116,25 +129,41 @@ async fn keys_unavailable_is_503_with_retry_after() {
         .send()
         .await
         .expect("sent");
-    assert!(header(&response, "retry-after").parse::<u64>().expect("seconds") >= 1);
+    assert!(
+        header(&response, "retry-after")
+            .parse::<u64>()
+            .expect("seconds")
+            >= 1
+    );
     assert_eq!(header(&response, "x-error-code"), "keys_unavailable");
-    assert_problem(response, StatusCode::SERVICE_UNAVAILABLE, "keys_unavailable").await;
+    assert_problem(
+        response,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "keys_unavailable",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn configured_claims_become_x_auth_headers() {
     let app = TestApp::builder(Backend::Sqlite)
         .config(|config| {
-            config.forward_auth.claim_headers = ["email=X-Auth-Email", "groups=X-Auth-Groups", "name=X-Auth-Name", "meta=X-Auth-Meta", "bad=X-Auth-Bad"]
-                .iter()
-                .map(|pair| {
-                    let (claim, header) = pair.split_once('=').expect("pair");
-                    ClaimHeader {
-                        claim: claim.to_owned(),
-                        header: header.to_ascii_lowercase().parse().expect("header"),
-                    }
-                })
-                .collect();
+            config.forward_auth.claim_headers = [
+                "email=X-Auth-Email",
+                "groups=X-Auth-Groups",
+                "name=X-Auth-Name",
+                "meta=X-Auth-Meta",
+                "bad=X-Auth-Bad",
+            ]
+            .iter()
+            .map(|pair| {
+                let (claim, header) = pair.split_once('=').expect("pair");
+                ClaimHeader {
+                    claim: claim.to_owned(),
+                    header: header.to_ascii_lowercase().parse().expect("header"),
+                }
+            })
+            .collect();
         })
         .spawn()
         .await;
@@ -201,7 +230,9 @@ async fn each_forwarded_host_gets_its_policy_and_unknown_hosts_the_default() {
     let main_token = sign(ISSUER, json!(AUDIENCE));
     let main_token_again = || sign(ISSUER, json!(AUDIENCE));
     let main_docs_token = sign(ISSUER, json!("docs"));
-    let check = |token: String, host: Option<&'static str>, expected: Result<&'static str, &'static str>| {
+    let check = |token: String,
+                 host: Option<&'static str>,
+                 expected: Result<&'static str, &'static str>| {
         let app = &app;
         async move {
             let mut request = app.client.get(app.url("/auth/verify")).bearer_auth(token);
@@ -222,10 +253,30 @@ async fn each_forwarded_host_gets_its_policy_and_unknown_hosts_the_default() {
             }
         }
     };
-    check(docs_token.clone(), Some("docs.example.com"), Ok(OTHER_PROVIDER)).await;
-    check(docs_token.clone(), Some("DOCS.example.com:443"), Ok(OTHER_PROVIDER)).await;
-    check(api_token_of_other.clone(), Some("docs.example.com"), Err("audience_mismatch")).await;
-    check(main_docs_token, Some("docs.example.com"), Err("issuer_unknown")).await;
+    check(
+        docs_token.clone(),
+        Some("docs.example.com"),
+        Ok(OTHER_PROVIDER),
+    )
+    .await;
+    check(
+        docs_token.clone(),
+        Some("DOCS.example.com:443"),
+        Ok(OTHER_PROVIDER),
+    )
+    .await;
+    check(
+        api_token_of_other.clone(),
+        Some("docs.example.com"),
+        Err("audience_mismatch"),
+    )
+    .await;
+    check(
+        main_docs_token,
+        Some("docs.example.com"),
+        Err("issuer_unknown"),
+    )
+    .await;
     // Unknown host and no host: the default policy, which takes only the first provider.
     check(main_token.clone(), Some("app.example.com"), Ok(PROVIDER)).await;
     check(main_token, None, Ok(PROVIDER)).await;
@@ -245,7 +296,10 @@ async fn each_forwarded_host_gets_its_policy_and_unknown_hosts_the_default() {
         .client
         .get(app.url("/auth/verify"))
         .bearer_auth(sign(OTHER_ISSUER, json!("docs")))
-        .header("x-original-url", "https://docs.example.com/guide?code=secret")
+        .header(
+            "x-original-url",
+            "https://docs.example.com/guide?code=secret",
+        )
         .send()
         .await
         .expect("sent");

@@ -248,6 +248,10 @@ async fn an_ingress_auth_url_naming_a_missing_service_or_port_fails() {
     );
     let report = Doctor::new(&["manifests", &right]).json().await;
     for code in ["auth_url_service_missing", "auth_url_port_missing"] {
-        assert!(!report.has(code), "{code} for a correct auth-url: {:?}", report.codes());
+        assert!(
+            !report.has(code),
+            "{code} for a correct auth-url: {:?}",
+            report.codes()
+        );
     }
 }

@@ -30,13 +30,20 @@ const PHASE: Duration = Duration::from_millis(1200);
 
 /// The documented nginx configuration, pointed at this drill's processes.
 fn nginx_config(port: u16, api: u16, app: u16) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infrastructure/nginx/forward-auth.conf");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infrastructure/nginx/forward-auth.conf");
     let text = std::fs::read_to_string(&path).expect("infrastructure/nginx/forward-auth.conf");
     for needle in ["listen 80;", "http://backend-api:8000", "http://app:3000"] {
-        assert!(text.contains(needle), "forward-auth.conf no longer holds {needle:?}");
+        assert!(
+            text.contains(needle),
+            "forward-auth.conf no longer holds {needle:?}"
+        );
     }
     text.replace("listen 80;", &format!("listen 127.0.0.1:{port};"))
-        .replace("http://backend-api:8000", &format!("http://127.0.0.1:{api}"))
+        .replace(
+            "http://backend-api:8000",
+            &format!("http://127.0.0.1:{api}"),
+        )
         .replace("http://app:3000", &format!("http://127.0.0.1:{app}"))
 }
 
@@ -87,10 +94,13 @@ impl Stack {
             ),
         )
         .expect("policy file");
-        let env = ServiceEnv::new(&format!("sqlite://{}/tasks.db", dir.path().display()), &identity)
-            .set("BETTER_AUTH_JWKS_URL", &jwks.jwks_url())
-            .set("FORWARD_AUTH_CLAIM_HEADERS", "email=X-Auth-Email")
-            .set("FORWARD_AUTH_POLICY_FILE", &policy.display().to_string());
+        let env = ServiceEnv::new(
+            &format!("sqlite://{}/tasks.db", dir.path().display()),
+            &identity,
+        )
+        .set("BETTER_AUTH_JWKS_URL", &jwks.jwks_url())
+        .set("FORWARD_AUTH_CLAIM_HEADERS", "email=X-Auth-Email")
+        .set("FORWARD_AUTH_POLICY_FILE", &policy.display().to_string());
         let port = free_port();
         let service = if jwks_up {
             Service::start_ready(&env, port, dir.path(), "api").await
@@ -147,7 +157,9 @@ async fn nginx_passes_the_verified_user_to_the_app_and_overwrites_forged_identit
     bounded(async {
         let stack = Stack::start("forward-auth-user", true).await;
         let http = client();
-        let token = stack.signer.token("alice", json!({"email": "alice@example.com"}));
+        let token = stack
+            .signer
+            .token("alice", json!({"email": "alice@example.com"}));
         let response = stack
             .get(&http, "/private/page?token=hunter2")
             .bearer_auth(&token)
@@ -156,12 +168,20 @@ async fn nginx_passes_the_verified_user_to_the_app_and_overwrites_forged_identit
             .send()
             .await
             .expect("sent");
-        assert_eq!(response.status(), StatusCode::OK, "{}", stack.nginx.error_log());
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "{}",
+            stack.nginx.error_log()
+        );
         let seen: Value = response.json().await.expect("echo");
         assert_eq!(seen["path"], "/private/page");
         assert_eq!(seen["headers"]["x-auth-user"], json!(["alice"]));
         assert_eq!(seen["headers"]["x-auth-provider"], json!(["better-auth"]));
-        assert_eq!(seen["headers"]["x-auth-email"], json!(["alice@example.com"]));
+        assert_eq!(
+            seen["headers"]["x-auth-email"],
+            json!(["alice@example.com"])
+        );
 
         // No email claim: a client-sent X-Auth-Email must not reach the app either.
         let response = stack
@@ -191,7 +211,12 @@ async fn every_refusal_reaches_the_client_with_status_challenge_and_code_and_nev
         let stack = Stack::start("forward-auth-refusals", true).await;
         let http = client();
         let stranger = TestKey::generate("EdDSA").with_kid(stack.signer.keys[0].kid().to_owned());
-        let mut expired = claims(stack.signer.issuer, stack.signer.audience, "alice", now() - 7200);
+        let mut expired = claims(
+            stack.signer.issuer,
+            stack.signer.audience,
+            "alice",
+            now() - 7200,
+        );
         expired["exp"] = json!(now() - 3600);
         let valid = stack.signer.token("alice", json!({}));
         let cases: Vec<(Option<String>, Option<&str>, &str)> = vec![
@@ -199,13 +224,22 @@ async fn every_refusal_reaches_the_client_with_status_challenge_and_code_and_nev
             (Some("not.a.jwt".into()), None, "token_malformed"),
             (Some(stack.signer.keys[0].sign(&expired)), None, "expired"),
             (
-                Some(stranger.sign(&claims(stack.signer.issuer, stack.signer.audience, "alice", now()))),
+                Some(stranger.sign(&claims(
+                    stack.signer.issuer,
+                    stack.signer.audience,
+                    "alice",
+                    now(),
+                ))),
                 None,
                 "bad_signature",
             ),
             // Another host's policy wants another audience; a client-sent X-Forwarded-Host
             // naming the protected host does not help, nginx sets it from Host.
-            (Some(valid.clone()), Some("other.example"), "audience_mismatch"),
+            (
+                Some(valid.clone()),
+                Some("other.example"),
+                "audience_mismatch",
+            ),
         ];
         for (token, host, code) in cases {
             let mut request = stack.get_from(&http, host.unwrap_or(PROTECTED_HOST), "/private");
@@ -227,7 +261,10 @@ async fn every_refusal_reaches_the_client_with_status_challenge_and_code_and_nev
                     format!("Bearer error=\"invalid_token\", error_description=\"{code}\"")
                 );
             }
-            assert_eq!(header(&response, "content-type"), "application/problem+json");
+            assert_eq!(
+                header(&response, "content-type"),
+                "application/problem+json"
+            );
             let body: Value = response.json().await.expect("problem+json");
             assert_eq!(body["code"], code);
             assert_eq!(body["status"], 401);
@@ -249,7 +286,9 @@ async fn keys_unavailable_reaches_the_client_as_503_with_retry_after() {
             .expect("sent");
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(header(&response, "x-error-code"), "keys_unavailable");
-        let retry: u64 = header(&response, "retry-after").parse().expect("Retry-After seconds");
+        let retry: u64 = header(&response, "retry-after")
+            .parse()
+            .expect("Retry-After seconds");
         assert!(retry >= 1);
         assert_eq!(stack.app.requests(), 0);
     })
@@ -276,15 +315,22 @@ async fn a_key_rotation_under_load_through_nginx_fails_no_request() {
                     .await;
                 let result = match sent {
                     Err(error) => Err(Failure::Transport(error.to_string())),
-                    Ok(response) if response.status() != StatusCode::OK => Err(Failure::Answer(
-                        format!("{} {}", response.status(), header(&response, "x-error-code")),
-                    )),
+                    Ok(response) if response.status() != StatusCode::OK => {
+                        Err(Failure::Answer(format!(
+                            "{} {}",
+                            response.status(),
+                            header(&response, "x-error-code")
+                        )))
+                    }
                     Ok(response) => match response.json::<Value>().await {
                         Ok(seen) if seen["headers"]["x-auth-user"] == json!([user]) => Ok(()),
                         other => Err(Failure::Answer(format!("app saw {other:?}"))),
                     },
                 };
-                Step { title: None, result }
+                Step {
+                    title: None,
+                    result,
+                }
             }
         });
         let keys = &stack.signer.keys;
@@ -297,8 +343,17 @@ async fn a_key_rotation_under_load_through_nginx_fails_no_request() {
         stack.jwks.set_jwks(jwks(&[&keys[1]]));
         tokio::time::sleep(PHASE).await;
         let tally = load.finish().await;
-        assert!(tally.clean(), "{}\n{}", tally.sample(), stack.service.log_tail());
-        assert!(tally.ok >= 20, "too little load to mean anything: {}", tally.ok);
+        assert!(
+            tally.clean(),
+            "{}\n{}",
+            tally.sample(),
+            stack.service.log_tail()
+        );
+        assert!(
+            tally.ok >= 20,
+            "too little load to mean anything: {}",
+            tally.ok
+        );
         assert_eq!(stack.app.requests(), tally.ok);
     })
     .await;

@@ -6,10 +6,10 @@
 //! PostgreSQL, its own database on the shared server, so drills run in parallel with every other
 //! test. Each is bounded in time by [`support::DRILL_LIMIT`].
 
-/// nginx `auth_request` to `/auth/verify` in front of an app: identity, refusals, rotation.
-mod forward_auth;
 /// PostgreSQL connections killed and refused while writes run.
 mod database_outage;
+/// nginx `auth_request` to `/auth/verify` in front of an app: identity, refusals, rotation.
+mod forward_auth;
 /// JWKS endpoint down, slow or returning garbage during authenticated traffic.
 mod jwks_outage;
 /// Replicas behind nginx restarted one at a time under load.

@@ -50,7 +50,11 @@ fn check_hook(objects: &Objects, hook: &AuthHook) -> Option<Finding> {
                 "{} points at {host}, but no Service {name} is defined in this input (Services: {}); \
                  every request through it would fail",
                 hook.source,
-                if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
             ),
             format!(
                 "use the name of backend-api's Service (`kubectl get svc`), e.g. \
@@ -128,11 +132,15 @@ mod tests {
     #[test]
     fn a_missing_service_or_port_is_flagged() {
         assert_eq!(
-            codes_of(&ingress("http://backend-api-svc.apps.svc.cluster.local:8000/auth/verify")),
+            codes_of(&ingress(
+                "http://backend-api-svc.apps.svc.cluster.local:8000/auth/verify"
+            )),
             [codes::AUTH_URL_SERVICE_MISSING]
         );
         assert_eq!(
-            codes_of(&ingress("http://backend-api.apps.svc.cluster.local/auth/verify")),
+            codes_of(&ingress(
+                "http://backend-api.apps.svc.cluster.local/auth/verify"
+            )),
             [codes::AUTH_URL_PORT_MISSING]
         );
         assert_eq!(
