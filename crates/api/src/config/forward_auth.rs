@@ -272,16 +272,15 @@ fn policy(host: String, entry: PolicyEntry, provider_names: &[&str]) -> Result<H
         if providers.is_empty() {
             return Err("`providers` is empty: list at least one, or omit it".into());
         }
-        if !provider_names.is_empty() {
-            if let Some(unknown) = providers
+        if !provider_names.is_empty()
+            && let Some(unknown) = providers
                 .iter()
                 .find(|p| !provider_names.contains(&p.as_str()))
-            {
-                return Err(format!(
-                    "`providers` names {unknown:?}, which is not a configured provider (configured: {})",
-                    provider_names.join(", ")
-                ));
-            }
+        {
+            return Err(format!(
+                "`providers` names {unknown:?}, which is not a configured provider (configured: {})",
+                provider_names.join(", ")
+            ));
         }
     }
     Ok(HostPolicy {

@@ -218,11 +218,12 @@ pub fn render_text(config: &Config) -> String {
     for entry in &config.auth.providers {
         out.push_str(&format!("provider {}\n", provider(entry)));
     }
-    if config.forward_auth.enabled && config.forward_auth.policy_file.is_some() {
-        if let Value::Array(policies) = host_policies(&config.forward_auth) {
-            for policy in policies {
-                out.push_str(&format!("forward-auth policy {policy}\n"));
-            }
+    if config.forward_auth.enabled
+        && config.forward_auth.policy_file.is_some()
+        && let Value::Array(policies) = host_policies(&config.forward_auth)
+    {
+        for policy in policies {
+            out.push_str(&format!("forward-auth policy {policy}\n"));
         }
     }
     out

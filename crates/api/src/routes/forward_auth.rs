@@ -48,6 +48,7 @@ pub fn router(enabled: bool) -> Router<AppState> {
 
 /// Verifies the bearer token for a proxy: 200 with identity headers or the refusal.
 #[utoipa::path(get, path = "/auth/verify", tag = "forward-auth",
+    params(("host" = Option<String>, Query, description = "The protected app whose per-host policy applies, fixed in the proxy's auth URL; default: X-Forwarded-Host")),
     responses(
         (status = 200, description = "Token accepted: empty body; `X-Auth-User`, `X-Auth-Provider` and the configured claim headers"),
         (status = 401, description = "Token missing or refused; `WWW-Authenticate` and `x-error-code` name the reason", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -162,18 +163,18 @@ fn check_policy(policy: &HostPolicy, token: &VerifiedToken) -> Result<(), ApiErr
     } else {
         format!("host {}", policy.host)
     };
-    if let Some(providers) = &policy.providers {
-        if !providers.iter().any(|p| **p == *token.provider) {
-            return Err(refused(
-                Reason::IssuerUnknown,
-                token,
-                format!(
-                    "{subject} accepts tokens of provider(s) {}, not of {}",
-                    providers.join(", "),
-                    token.provider
-                ),
-            ));
-        }
+    if let Some(providers) = &policy.providers
+        && !providers.iter().any(|p| **p == *token.provider)
+    {
+        return Err(refused(
+            Reason::IssuerUnknown,
+            token,
+            format!(
+                "{subject} accepts tokens of provider(s) {}, not of {}",
+                providers.join(", "),
+                token.provider
+            ),
+        ));
     }
     if let Some(audiences) = &policy.audiences {
         let held: Vec<&str> = match token.claims.get("aud") {
@@ -250,7 +251,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(
             "x-original-url",
-            "https://docs.example.com:8443/a?b".parse().unwrap(),
+            HeaderValue::from_static("https://docs.example.com:8443/a?b"),
         );
         assert_eq!(
             forwarded_host(&headers).as_deref(),
@@ -258,7 +259,7 @@ mod tests {
         );
         headers.insert(
             "x-forwarded-host",
-            "app.example.com, proxy.internal".parse().unwrap(),
+            HeaderValue::from_static("app.example.com, proxy.internal"),
         );
         assert_eq!(forwarded_host(&headers).as_deref(), Some("app.example.com"));
     }
