@@ -42,6 +42,8 @@ if [ ! -d interop/inspector/node_modules ] || [ interop/inspector/package-lock.j
 fi
 
 # --- Drills: nginx from Debian's packages for the rolling-update drill (crates/api/tests/drills) ---
+# Also for the forward-auth drills: Debian 12's nginx-light pulls in `nginx`, which is built with
+# ngx_http_auth_request_module (`nginx -V` lists --with-http_auth_request_module).
 # The drill runs nginx itself, in the foreground on 127.0.0.1; the package's own service is kept
 # from starting (policy-rc.d) so that nothing listens on port 80.
 if [ ! -x /usr/sbin/nginx ]; then

@@ -10,7 +10,9 @@ Method (also in bench/README.md):
   which gets both CPUs (pinning two workers to one CPU would deny it its second worker);
 * backend-api and the reference read the same user's 10 tasks from SQLite;
 * the "auth off" ceiling uses a backend-api built with the `bench-auth-off` feature when the
-  service has one; otherwise /health stands in, which gives a lower bound of auth on / auth off.
+  service has one; otherwise /health stands in, which gives a lower bound of auth on / auth off;
+* forward authentication: /auth/verify with one (cached) token against /health of the same
+  server in the same run; `--forward-auth-only` runs just these two on backend-api.
 """
 
 import argparse
@@ -47,6 +49,8 @@ COOLDOWN_SECONDS = 10  # JWKS_REFRESH_COOLDOWN_SECONDS default (SPEC §3)
 
 def main() -> None:
     args = _parse_args()
+    if args.forward_auth_only:
+        return _forward_auth_only(args)
     work = tempfile.mkdtemp(prefix="backend-api-bench-")
     jwks = JwksServer()
     k1 = SigningKey("bench-k1")
@@ -112,7 +116,49 @@ def _parse_args() -> argparse.Namespace:
     p.add_argument("--seconds", type=int, default=5, help="duration of one wrk run")
     p.add_argument("--connections", type=int, default=64, help="wrk connections")
     p.add_argument("--startup-reps", type=int, default=7, help="restarts timed per server")
+    p.add_argument("--forward-auth-only", action="store_true",
+                   help="only /auth/verify (1 cached token) against /health on backend-api; writes results/forward-auth.*")
     return p.parse_args()
+
+
+def _forward_auth_only(args: argparse.Namespace) -> None:
+    """/auth/verify ÷ /health req/s on one backend-api, alternating, `--reps` times."""
+    work = tempfile.mkdtemp(prefix="backend-api-bench-")
+    jwks = JwksServer()
+    k1 = SigningKey("bench-k1")
+    jwks.publish(k1.public_jwk())
+    files = {"one": _write_lines(work, "one-token.txt", [k1.mint(ISSUER, AUDIENCE, USER)])}
+    servers = {"backend-api": _backend_api(args.binary, work, jwks, "backend-api")}
+    results: dict = {"config": vars(args) | {"work_dir": work}, "load": {}}
+    scenarios = [(label, "backend-api", *FORWARD_AUTH_ROUTES[label](files)) for label in FORWARD_AUTH_ROUTES]
+    try:
+        servers["backend-api"].start()
+        _run_scenarios(servers, scenarios, args, results)
+    finally:
+        servers["backend-api"].stop()
+        jwks.close()
+    load_r = results["load"]
+    ratio = load_r["backend-api | /auth/verify, 1 token"]["rps"] / load_r["backend-api | /health"]["rps"]
+    lines = ["| server | route | req/s (median) | p50 ms | p99 ms | non-2xx | socket errors |", "|---|---|---:|---:|---:|---:|---:|"]
+    for key, r in load_r.items():
+        name, label = key.split(" | ")
+        lines.append(f"| {name} | {label} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['non2xx']} | {r['socket_errors']} |")
+    lines += ["", "| target | measured | wanted | met |", "|---|---:|---|---|",
+              f"| /auth/verify (1 token) ÷ /health | {ratio:.2f} | >= 0.8 | {'yes' if ratio >= 0.8 else 'NO'} |"]
+    report = "\n".join(lines)
+    print(report)
+    os.makedirs(os.path.join(BENCH_DIR, "results"), exist_ok=True)
+    with open(os.path.join(BENCH_DIR, "results", "forward-auth.json"), "w") as f:
+        json.dump(results | {"ratio": ratio}, f, indent=2, default=str)
+    with open(os.path.join(BENCH_DIR, "results", "forward-auth.md"), "w") as f:
+        f.write(report + "\n")
+
+
+# Forward authentication: a proxy's question, with one token (verified once, then cached).
+FORWARD_AUTH_ROUTES = {
+    "/health": lambda files: ("/health", None),
+    "/auth/verify, 1 token": lambda files: ("/auth/verify", files["one"]),
+}
 
 
 def _write_lines(work: str, name: str, lines: list[str]) -> str:
@@ -209,8 +255,10 @@ def _scenarios(servers: dict[str, Server], files: dict[str, str]) -> list[tuple[
         "/health": ("/health", None),
         # The auth-off build ignores the token; sending one keeps the request bytes identical.
         "tasks, auth off": (path, files["one"]),
+        "/auth/verify, 1 token": FORWARD_AUTH_ROUTES["/auth/verify, 1 token"](files),
     }
     wanted = {name: ["tasks, 1 token", "tasks, 10k tokens", "/health"] for name in servers}
+    wanted["backend-api"].append("/auth/verify, 1 token")
     wanted["backend-api quiet logs"] = ["tasks, 1 token", "/health"]
     wanted["backend-api auth-off"] = ["tasks, auth off"]
     return [
@@ -222,7 +270,10 @@ def _scenarios(servers: dict[str, Server], files: dict[str, str]) -> list[tuple[
 
 
 def _run_load(servers: dict[str, Server], files: dict[str, str], args: argparse.Namespace, results: dict) -> None:
-    scenarios = _scenarios(servers, files)
+    _run_scenarios(servers, _scenarios(servers, files), args, results)
+
+
+def _run_scenarios(servers: dict[str, Server], scenarios: list, args: argparse.Namespace, results: dict) -> None:
     for label, name, route, tokens in scenarios:  # warm-up: caches, JIT of nothing, TCP
         load.wrk(servers[name].port, route, tokens, 2, args.connections, LOAD_CPU)
     runs: dict[str, list] = {}
@@ -323,6 +374,8 @@ def _report(results: dict, has_auth_off: bool) -> str:
         ("protected route ÷ FastAPI 1 worker (10k tokens)", rps("backend-api", "tasks, 10k tokens") / rps("fastapi 1 worker", "tasks, 10k tokens"), ">= 40", lambda v: v >= 40),
         (f"auth on ÷ {ceiling_label} (1 token)", rps("backend-api", "tasks, 1 token") / ceiling, ">= 0.8", lambda v: v >= 0.8),
         (f"auth on ÷ {ceiling_label} (10k tokens)", rps("backend-api", "tasks, 10k tokens") / ceiling, ">= 0.5", lambda v: v >= 0.5),
+        ("/auth/verify (1 token) ÷ /health of backend-api", rps("backend-api", "/auth/verify, 1 token") / rps("backend-api", "/health"),
+         ">= 0.8", lambda v: v >= 0.8),
         ("start to ready, ms (median)", start["backend-api"]["median"], "< 50", lambda v: v < 50),
         ("idle RSS, MiB", mem["backend-api"]["idle"], "< 20", lambda v: v < 20),
         ("rotation storm: JWKS fetches for 1,000 requests", jw["storm"]["fetches"], "== 1", lambda v: v == 1),

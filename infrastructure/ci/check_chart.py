@@ -43,7 +43,48 @@ SCENARIOS = {
     "external-db": ["-f", str(CHART / "ci" / "external-db-values.yaml")],
     "sqlite-persistent": ["-f", str(CHART / "ci" / "sqlite-persistent-values.yaml")],
     "seed-000+networkpolicy": ["-f", str(CHART / "ci" / "seed-000-values.yaml"), "--set", "networkPolicy.enabled=true"],
+    "forward-auth": ["-f", str(CHART / "ci" / "forward-auth-values.yaml")],
 }
+
+# Traefik's CRDs (traefik.io/v1alpha1) are not in the offline Kubernetes schemas: kubernetes-validate
+# gets every other document, and a Middleware is checked against this schema instead, written from
+# Traefik's Middleware CRD (spec.forwardAuth) for the fields the chart renders; unknown fields fail.
+TRAEFIK_MIDDLEWARE_SCHEMA = {
+    "type": "object", "required": ["apiVersion", "kind", "metadata", "spec"], "additionalProperties": False,
+    "properties": {
+        "apiVersion": {"const": "traefik.io/v1alpha1"},
+        "kind": {"const": "Middleware"},
+        "metadata": {"type": "object", "required": ["name"], "properties": {
+            "name": {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "maxLength": 63},
+            "labels": {"type": "object", "additionalProperties": {"type": "string"}}}},
+        "spec": {"type": "object", "additionalProperties": False, "required": ["forwardAuth"], "properties": {
+            "forwardAuth": {"type": "object", "additionalProperties": False, "required": ["address"], "properties": {
+                "address": {"type": "string", "pattern": "^https?://"},
+                "trustForwardHeader": {"type": "boolean"},
+                "authResponseHeaders": {"type": "array", "items": {"type": "string"}},
+                "authResponseHeadersRegex": {"type": "string"},
+                "authRequestHeaders": {"type": "array", "items": {"type": "string"}},
+                "addAuthCookiesToResponse": {"type": "array", "items": {"type": "string"}},
+                "forwardBody": {"type": "boolean"},
+                "maxBodySize": {"type": "integer"},
+                "preserveLocationHeader": {"type": "boolean"},
+                "tls": {"type": "object"}}}}},
+    },
+}
+
+
+def is_traefik(doc):
+    return doc.get("apiVersion", "").startswith("traefik.io/")
+
+
+def validate_traefik(docs):
+    """Every Traefik document is a Middleware matching TRAEFIK_MIDDLEWARE_SCHEMA."""
+    import jsonschema  # installed with kubernetes-validate in the tools venv
+
+    for doc in (d for d in docs if is_traefik(d)):
+        expect(doc["kind"] == "Middleware", f"Traefik {doc['kind']} has no schema here")
+        errors = [e.message for e in jsonschema.Draft7Validator(TRAEFIK_MIDDLEWARE_SCHEMA).iter_errors(doc)]
+        expect(not errors, f"Middleware {doc['metadata']['name']}: {errors}")
 
 
 def run(args, **kw):
@@ -130,8 +171,9 @@ def every_scenario_renders_and_validates_offline():
         files = []
         for name, args in SCENARIOS.items():
             RENDERED[name] = helm_template(*args)
+            validate_traefik(RENDERED[name])
             path = Path(tmp) / f"{name}.yaml"
-            path.write_text(yaml.safe_dump_all(RENDERED[name]))
+            path.write_text(yaml.safe_dump_all([d for d in RENDERED[name] if not is_traefik(d)]))
             files.append(str(path))
         for version in KUBE_VERSIONS:
             p = run(["kubernetes-validate", "--strict", "--quiet", "-k", version, *files])
@@ -143,6 +185,15 @@ def every_scenario_renders_and_validates_offline():
         broken.write_text(yaml.safe_dump(deployment))
         p = run(["kubernetes-validate", "--strict", "--quiet", "-k", KUBE_VERSIONS[-1], str(broken)])
         expect(p.returncode != 0, "kubernetes-validate accepted a misspelled Deployment field")
+        # And the Middleware schema can fail too: a misspelled forwardAuth field is refused.
+        middleware = json.loads(json.dumps(find(RENDERED["forward-auth"], "Middleware")))
+        middleware["spec"]["forwardAuth"]["authResponseHeader"] = ["X-Auth-User"]
+        try:
+            validate_traefik([middleware])
+        except CheckFailed:
+            pass
+        else:
+            raise CheckFailed("the Middleware schema accepted a misspelled forwardAuth field")
 
 
 # (helm arguments, regex the error must match): each must be REFUSED with a message naming the problem.
@@ -174,6 +225,10 @@ SCHEMA_REFUSED = [
     (["--set", "autoscaling.targetCPUUtilizationPercentage=150"], r"autoscaling[./]targetCPUUtilizationPercentage"),
     (["--set", "shutdown.delaySecond=5"], unknown("delaySecond")),
     (["--set", "corsAllowedOrigins=https://app.example.com"], r"corsAllowedOrigins"),
+    (["--set", "forwardAuth.claimHeaders.email=X-Email"], r"forwardAuth[./]claimHeaders[./]email"),
+    (["--set", "forwardAuth.enabeld=false"], unknown("enabeld")),
+    (["--set-json", 'forwardAuth.policy.hosts=[{"audiences":["docs"]}]'], r"forwardAuth[./]policy[./]hosts[./]0"),
+    (["--set-json", 'forwardAuth.policy.default={"audience":["docs"]}'], unknown("audience")),
 ]
 # Refused by the templates: combinations the schema cannot see.
 TEMPLATE_REFUSED = [
@@ -183,6 +238,7 @@ TEMPLATE_REFUSED = [
     (["--set", "livenessProbe.tcpSocket.port=8000"], r"livenessProbe needs exactly one of httpGet"),
     (["--set", "auth.betterAuth.url="], r"environment=production needs an identity provider"),
     (["--set", "terminationGracePeriodSeconds=20"], r"must exceed shutdown.delaySeconds \+ shutdown.drainSeconds"),
+    (["--set", "forwardAuth.enabled=false", "--set", "forwardAuth.traefik.enabled=true"], r"forwardAuth.traefik.enabled needs forwardAuth.enabled"),
 ]
 
 
@@ -357,6 +413,34 @@ def providers_file_is_valid_toml_with_every_field():
     expect({"mountPath": "/etc/backend-api", "name": "providers", "readOnly": True} in c["volumeMounts"], "mount")
     expect(find(RENDERED["all-features"], "ConfigMap", "backend-api")["data"]["AUTH_PROVIDERS_FILE"]
            == "/etc/backend-api/providers.toml", "AUTH_PROVIDERS_FILE")
+
+
+@check
+def forward_auth_examples_point_at_the_service_and_are_off_by_default():
+    docs = RENDERED["forward-auth"]
+    url = "http://backend-api.default.svc.cluster.local:8000/auth/verify"
+    ingress = find(docs, "Ingress")
+    notes = ingress["metadata"]["annotations"]
+    expect(notes["nginx.ingress.kubernetes.io/auth-url"] == url + "?host=docs.example.com", f"auth-url {notes}")
+    expect(notes["nginx.ingress.kubernetes.io/auth-response-headers"]
+           == "X-Auth-User,X-Auth-Provider,X-Auth-Email,X-Auth-Groups", f"auth-response-headers {notes}")
+    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    expect(backend == {"name": "docs", "port": {"number": 80}}, f"protected Service {backend}")
+    middleware = find(docs, "Middleware")["spec"]["forwardAuth"]
+    expect(middleware["address"] == url and middleware["trustForwardHeader"] is False, f"Middleware {middleware}")
+    config = find(docs, "ConfigMap", "backend-api")["data"]
+    expect(config["FORWARD_AUTH_CLAIM_HEADERS"] == "email=X-Auth-Email,groups=X-Auth-Groups", f"{config}")
+    expect(config["FORWARD_AUTH_POLICY_FILE"] == "/etc/backend-api-forward-auth/policy.toml", f"{config}")
+    policy = tomllib.loads(find(docs, "ConfigMap", "backend-api-forward-auth")["data"]["policy.toml"])
+    expect(policy == {"default": {"providers": ["better-auth"]},
+                      "host": [{"host": "docs.example.com", "audiences": ["docs"], "providers": ["keycloak"]}]},
+           f"policy.toml {policy}")
+    mounts = container(docs)["volumeMounts"]
+    expect({"mountPath": "/etc/backend-api-forward-auth", "name": "forward-auth", "readOnly": True} in mounts, "mount")
+    for kind in ("Ingress", "Middleware"):
+        expect(not any(d["kind"] == kind for d in RENDERED["default"]), f"{kind} on by default")
+    off = find(helm_template("--set", "forwardAuth.enabled=false"), "ConfigMap", "backend-api")["data"]
+    expect(off.get("FORWARD_AUTH") == "false", "forwardAuth.enabled=false not rendered")
 
 
 @check

@@ -34,7 +34,7 @@ from checks import CheckFailed, expect, free_port, run_checks, wait_for
 
 BIN = os.environ.get("BACKEND_API_BIN", "target/release/backend-api")
 # Scenarios whose values are ours (the seed's file references Secrets and an image we do not ship).
-OWN = ["default", "local", "all-features", "external-db", "sqlite-persistent"]
+OWN = ["default", "local", "all-features", "external-db", "sqlite-persistent", "forward-auth"]
 # Values that stand in for Secrets the chart references but does not render (created by the operator).
 PLACEHOLDER_DATABASE_URL = "postgres://ci:ci-placeholder@127.0.0.1:5432/ci"
 
@@ -71,6 +71,11 @@ def container_env(docs, root):
         path = root / "providers.toml"
         path.write_text(providers["data"]["providers.toml"])
         env["AUTH_PROVIDERS_FILE"] = str(path)
+    if "FORWARD_AUTH_POLICY_FILE" in env:
+        policy = objects_by_kind(docs, "ConfigMap")[f"{container(docs)['name']}-forward-auth"]
+        path = root / "forward-auth.toml"
+        path.write_text(policy["data"]["policy.toml"])
+        env["FORWARD_AUTH_POLICY_FILE"] = str(path)
     if env.get("DATABASE_URL", "").startswith("sqlite:///data/"):
         env["DATABASE_URL"] = "sqlite://" + str(root / "data") + env["DATABASE_URL"][len("sqlite:///data"):]
     return env, secret_values

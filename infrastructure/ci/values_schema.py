@@ -62,6 +62,10 @@ defs = {
           "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]}},
       "userClaim": S(minLength=1), "leewaySeconds": I(minimum=0),
   }, required=["name", "issuer"], desc="one identity provider of AUTH_PROVIDERS_FILE"),
+  "hostPolicy": obj({
+      "audiences": {"type": "array", "minItems": 1, "items": S(minLength=1)},
+      "providers": {"type": "array", "minItems": 1, "items": S(minLength=1)},
+  }, desc="what a token must hold beyond its provider's checks"),
   "envVar": obj({"name": S(minLength=1), "value": S("a string: quote numbers and booleans"),
                  "valueFrom": {"type": "object"}}, required=["name"]),
 }
@@ -91,6 +95,27 @@ schema = {
     "providers": {"type": "array", "items": ref("provider")},
     "leewaySeconds": I(minimum=0, maximum=3600),
     "jwksRefreshCooldownSeconds": I(minimum=0, maximum=86400),
+  }),
+  "forwardAuth": obj({
+    "enabled": B("FORWARD_AUTH: serve /auth/verify"),
+    "claimHeaders": {"type": "object", "description": "FORWARD_AUTH_CLAIM_HEADERS: claim -> X-Auth-* header",
+                     "propertyNames": {"pattern": "^[^=,\\s]+$"},
+                     "additionalProperties": {"type": "string", "pattern": "^[Xx]-[Aa][Uu][Tt][Hh]-[A-Za-z0-9-]+$"}},
+    "policy": obj({
+      "default": ref("hostPolicy"),
+      "hosts": {"type": "array", "items": obj({
+          "host": S("the X-Forwarded-Host of the protected app", pattern="^[A-Za-z0-9.:\\[\\]-]+$"),
+          **defs["hostPolicy"]["properties"]}, required=["host"])},
+    }),
+    "ingressNginx": obj({
+      "enabled": B("render the example Ingress"), "ingressClassName": S(minLength=1),
+      "host": S(minLength=1), "path": S(pattern="^/"),
+      "service": obj({"name": S(minLength=1), "port": I(minimum=1, maximum=65535)}, required=["name", "port"]),
+      "responseHeaders": {"type": "array", "items": S(minLength=1)},
+      "annotations": ref("stringMap"), "tls": ref("objectList")}),
+    "traefik": obj({
+      "enabled": B("render the example Middleware"),
+      "authResponseHeaders": {"type": "array", "items": S(minLength=1)}}),
   }),
   "database": obj({
     "url": ref("secretValue"), "host": S(), "port": I(minimum=1, maximum=65535),

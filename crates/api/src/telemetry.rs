@@ -108,6 +108,10 @@ pub async fn observe(mut request: Request, next: Next) -> Response {
         request_id = id.to_str().unwrap_or("-"),
         method = %method,
         route = %route,
+        // Filled by `/auth/verify` from the proxy's headers (bounded, no query string).
+        original_method = tracing::field::Empty,
+        original_uri = tracing::field::Empty,
+        forwarded_host = tracing::field::Empty,
     );
     let mut response = next.run(request).instrument(span.clone()).await;
     let elapsed = started.elapsed();

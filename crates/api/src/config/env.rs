@@ -35,6 +35,9 @@ pub const RUST_LOG: &str = "RUST_LOG";
 pub const OPENAI_API_KEY: &str = "OPENAI_API_KEY";
 pub const MCP_RESOURCE_URL: &str = "MCP_RESOURCE_URL";
 pub const MCP_AUDIENCE: &str = "MCP_AUDIENCE";
+pub const FORWARD_AUTH: &str = "FORWARD_AUTH";
+pub const FORWARD_AUTH_CLAIM_HEADERS: &str = "FORWARD_AUTH_CLAIM_HEADERS";
+pub const FORWARD_AUTH_POLICY_FILE: &str = "FORWARD_AUTH_POLICY_FILE";
 
 /// Variables whose value is never repeated in an error (a password or key).
 pub const SECRETS: [&str; 3] = [DATABASE_URL, BETTER_AUTH_SECRET, OPENAI_API_KEY];

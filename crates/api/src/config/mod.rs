@@ -3,13 +3,15 @@
 //! Layout: `env` names every variable, `raw` reads them as strings (clap, flag or environment),
 //! `parse` turns them into this [`Config`] reporting every problem at once (`collect` gathers
 //! the problems, `auth` handles the identity providers, `providers` reads the
-//! `AUTH_PROVIDERS_FILE`), `redact` prints the effective configuration without secrets.
+//! `AUTH_PROVIDERS_FILE`, `forward_auth` the settings of `/auth/verify`), `redact` prints the
+//! effective configuration without secrets.
 //! Tests build a [`Config`] with [`Config::development_defaults`] and change fields; they never
 //! touch the process environment.
 
 mod auth;
 mod collect;
 pub mod env;
+mod forward_auth;
 mod parse;
 mod providers;
 mod raw;
@@ -25,6 +27,7 @@ use secrecy::SecretString;
 pub use auth::MIN_HS256_SECRET_BYTES;
 pub(crate) use collect::parse_bool;
 pub use collect::{ConfigError, ConfigErrors};
+pub use forward_auth::{ClaimHeader, ForwardAuthConfig, HostPolicy, PROVIDER_HEADER, USER_HEADER};
 pub(crate) use providers::parse as parse_providers;
 pub use raw::RawConfig;
 pub(crate) use redact::redacted_database_url;
@@ -47,6 +50,8 @@ pub struct Config {
     pub auth: AuthConfig,
     pub http: HttpConfig,
     pub log: LogConfig,
+    /// `/auth/verify` for reverse proxies (forward authentication).
+    pub forward_auth: ForwardAuthConfig,
     /// Accepted so deployments that set it keep working; shown only as a fingerprint.
     pub openai_api_key: Option<SecretString>,
     pub mcp: McpConfig,
@@ -245,6 +250,7 @@ impl Config {
                 format: LogFormat::Pretty,
                 filter: "info".to_owned(),
             },
+            forward_auth: ForwardAuthConfig::default(),
             openai_api_key: None,
             mcp: McpConfig::default(),
         }

@@ -16,6 +16,7 @@ use url::Url;
 use super::auth::parse_auth;
 use super::collect::{ConfigErrors, Errors, seconds};
 use super::env;
+use super::forward_auth::parse_forward_auth;
 use super::{
     Config, ConnectionLimits, CorsOrigins, DatabaseConfig, DatabaseKind, Environment, HttpConfig,
     LogConfig, LogFormat, McpConfig, RawConfig,
@@ -41,6 +42,8 @@ pub(super) fn parse(raw: &RawConfig) -> Result<Config, ConfigErrors> {
     let database = parse_database(raw, &defaults.database, &mut errors);
     let auth = parse_auth(raw, environment, &database, &defaults.auth, &mut errors);
     let http = parse_http(raw, &defaults.http, &mut errors);
+    let provider_names: Vec<&str> = auth.providers.iter().map(|p| p.name.as_str()).collect();
+    let forward_auth = parse_forward_auth(raw, &provider_names, &mut errors);
     let default_format = match environment {
         Environment::Production => LogFormat::Json,
         Environment::Development => LogFormat::Pretty,
@@ -77,6 +80,7 @@ pub(super) fn parse(raw: &RawConfig) -> Result<Config, ConfigErrors> {
             auth,
             http,
             log,
+            forward_auth,
             openai_api_key,
             mcp,
         })

@@ -108,4 +108,13 @@ pub struct RawConfig {
     /// Audience a token must list in `aud` to be accepted at /mcp (RFC 8707) [default: none]
     #[arg(long, env = env::MCP_AUDIENCE, global = true)]
     pub mcp_audience: Option<String>,
+    /// Serve /auth/verify for proxies (nginx auth_request, Traefik forwardAuth) [default: true]
+    #[arg(long, env = env::FORWARD_AUTH, global = true)]
+    pub forward_auth: Option<String>,
+    /// Claims copied to headers of a /auth/verify 200, e.g. email=X-Auth-Email,name=X-Auth-Name
+    #[arg(long, env = env::FORWARD_AUTH_CLAIM_HEADERS, global = true)]
+    pub forward_auth_claim_headers: Option<String>,
+    /// TOML file with the per-host audience/provider policy of /auth/verify
+    #[arg(long, env = env::FORWARD_AUTH_POLICY_FILE, global = true)]
+    pub forward_auth_policy_file: Option<String>,
 }

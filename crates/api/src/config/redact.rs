@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use super::{Config, CorsOrigins, LogFormat, env};
+use super::{Config, CorsOrigins, ForwardAuthConfig, LogFormat, env};
 
 /// `sha256:1a2b3c4d`: a short, stable fingerprint of a secret.
 pub fn fingerprint(secret: &str) -> String {
@@ -129,10 +129,50 @@ fn variables(config: &Config) -> Map<String, Value> {
         (env::OPENAI_API_KEY, secret(&config.openai_api_key)),
         (env::MCP_RESOURCE_URL, json!(config.mcp.resource_url)),
         (env::MCP_AUDIENCE, json!(config.mcp.audience)),
+        (env::FORWARD_AUTH, json!(config.forward_auth.enabled)),
+        (
+            env::FORWARD_AUTH_CLAIM_HEADERS,
+            claim_headers(&config.forward_auth),
+        ),
+        (
+            env::FORWARD_AUTH_POLICY_FILE,
+            config
+                .forward_auth
+                .policy_file
+                .as_ref()
+                .map_or(Value::Null, |path| json!(path.display().to_string())),
+        ),
     ]
     .into_iter()
     .map(|(name, value)| (name.to_owned(), value))
     .collect()
+}
+
+/// `FORWARD_AUTH_CLAIM_HEADERS` as given (claim=Header, …), or null when none.
+fn claim_headers(forward_auth: &ForwardAuthConfig) -> Value {
+    if forward_auth.claim_headers.is_empty() {
+        return Value::Null;
+    }
+    let pairs: Vec<String> = forward_auth
+        .claim_headers
+        .iter()
+        .map(|m| format!("{}={}", m.claim, m.header))
+        .collect();
+    json!(pairs.join(","))
+}
+
+/// The per-host policy of `/auth/verify`, the default first (shown as host `(default)`).
+fn host_policies(forward_auth: &ForwardAuthConfig) -> Value {
+    std::iter::once(&forward_auth.default_policy)
+        .chain(&forward_auth.hosts)
+        .map(|p| {
+            json!({
+                "host": if p.host.is_empty() { "(default)" } else { p.host.as_str() },
+                "audiences": p.audiences,
+                "providers": p.providers,
+            })
+        })
+        .collect()
 }
 
 fn provider(provider: &ProviderConfig) -> Value {
@@ -178,6 +218,7 @@ pub fn render_json(config: &Config) -> Value {
         "variables": variables(config),
         "trust": trust(config),
         "providers": config.auth.providers.iter().map(provider).collect::<Vec<_>>(),
+        "forward_auth_policy": host_policies(&config.forward_auth),
     })
 }
 
@@ -195,6 +236,14 @@ pub fn render_text(config: &Config) -> String {
     out.push_str(&format!("\ntrust: {}\n", trust(config)));
     for entry in &config.auth.providers {
         out.push_str(&format!("provider {}\n", provider(entry)));
+    }
+    if config.forward_auth.enabled
+        && config.forward_auth.policy_file.is_some()
+        && let Value::Array(policies) = host_policies(&config.forward_auth)
+    {
+        for policy in policies {
+            out.push_str(&format!("forward-auth policy {policy}\n"));
+        }
     }
     out
 }

@@ -126,6 +126,10 @@ pub(crate) const NP_BLOCKS_PORT: &str = "np_blocks_port";
 pub(crate) const NP_MISSING_DNS: &str = "np_missing_dns";
 /// A URL names a cluster Service the input does not define (`frontend-service` vs `frontend`).
 pub(crate) const SERVICE_NOT_IN_INPUT: &str = "service_not_in_input";
+/// An Ingress `auth-url` (or Traefik `forwardAuth.address`) names a Service the input does not define.
+pub(crate) const AUTH_URL_SERVICE_MISSING: &str = "auth_url_service_missing";
+/// An Ingress `auth-url` (or Traefik `forwardAuth.address`) names a port its Service does not expose.
+pub(crate) const AUTH_URL_PORT_MISSING: &str = "auth_url_port_missing";
 /// A liveness probe with no startupProbe can kill a slow start.
 pub(crate) const LIVENESS_WITHOUT_STARTUP: &str = "liveness_without_startup";
 /// A liveness probe on `/ready` restarts pods when a dependency is down.

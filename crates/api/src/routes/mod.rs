@@ -2,6 +2,7 @@
 //! layers (request id + log + metrics, header limit, CORS, timeout, body limit).
 
 mod docs;
+mod forward_auth;
 mod health;
 mod mcp;
 pub(crate) mod openapi;
@@ -29,6 +30,7 @@ pub fn router(state: AppState) -> Router {
     let http = state.config.http.clone();
     Router::new()
         .merge(health::router())
+        .merge(forward_auth::router(state.config.forward_auth.enabled))
         .merge(openapi::router())
         .merge(docs::router())
         .merge(tasks::router())

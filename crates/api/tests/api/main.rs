@@ -39,3 +39,5 @@ mod contract;
 
 /// `/docs` rendered by headless Chromium with no network beyond the service.
 mod docs_page;
+/// `/auth/verify` for reverse proxies: identity headers, refusals, claim headers, host policy.
+mod forward_auth;

@@ -173,3 +173,85 @@ spec:
     );
     assert_eq!(report.exit(), 1);
 }
+
+/// A workload, backend-api's Service on 8000 and an Ingress protected by forward authentication.
+fn forward_auth_input(auth_url: &str) -> String {
+    format!(
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: backend-api, namespace: apps}}
+spec:
+  template:
+    metadata: {{labels: {{app: backend-api}}}}
+    spec:
+      containers:
+        - name: api
+          image: backend-api:1
+          resources: {{limits: {{cpu: 1, memory: 256Mi}}}}
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: backend-api, namespace: apps}}
+spec:
+  selector: {{app: backend-api}}
+  ports: [{{name: http, port: 8000, targetPort: http}}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: docs
+  namespace: apps
+  annotations:
+    nginx.ingress.kubernetes.io/auth-url: "{auth_url}"
+    nginx.ingress.kubernetes.io/auth-response-headers: X-Auth-User, X-Auth-Provider
+spec:
+  rules:
+    - host: docs.example.com
+      http:
+        paths:
+          - {{path: /, pathType: Prefix, backend: {{service: {{name: docs, port: {{number: 80}}}}}}}}
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ingress_auth_url_naming_a_missing_service_or_port_fails() {
+    let doctor = Doctor::new(&[]);
+    let wrong_service = doctor.file(
+        "wrong-service.yaml",
+        &forward_auth_input("http://backend-api-svc.apps.svc.cluster.local:8000/auth/verify"),
+    );
+    let report = Doctor::new(&["manifests", &wrong_service]).json().await;
+    let finding = report.expect("auth_url_service_missing", "fail");
+    assert!(
+        finding["observed"]
+            .as_str()
+            .is_some_and(|o| o.contains("backend-api-svc") && o.contains("Services: backend-api")),
+        "{finding}"
+    );
+    let wrong_port = doctor.file(
+        "wrong-port.yaml",
+        &forward_auth_input("http://backend-api.apps.svc.cluster.local/auth/verify"),
+    );
+    let report = Doctor::new(&["manifests", &wrong_port]).json().await;
+    let finding = report.expect("auth_url_port_missing", "fail");
+    assert!(
+        finding["observed"]
+            .as_str()
+            .is_some_and(|o| o.contains("port 80") && o.contains("8000")),
+        "{finding}"
+    );
+    let right = doctor.file(
+        "right.yaml",
+        &forward_auth_input("http://backend-api.apps.svc.cluster.local:8000/auth/verify"),
+    );
+    let report = Doctor::new(&["manifests", &right]).json().await;
+    for code in ["auth_url_service_missing", "auth_url_port_missing"] {
+        assert!(
+            !report.has(code),
+            "{code} for a correct auth-url: {:?}",
+            report.codes()
+        );
+    }
+}

@@ -10,6 +10,8 @@
 mod database_outage;
 /// Slowloris heads and a flood of 8,000 connections: bounded memory, probes and traffic go on.
 mod hostile_connections;
+/// nginx `auth_request` to `/auth/verify` in front of an app: identity, refusals, rotation.
+mod forward_auth;
 /// JWKS endpoint down, slow or returning garbage during authenticated traffic.
 mod jwks_outage;
 /// Replicas behind nginx restarted one at a time under load.

@@ -244,6 +244,13 @@ and `backend-api doctor manifests` see where each variable comes from).
 {{- end }}
 {{- if $ba.acceptHs256 }}{{ $_ := set $env "BETTER_AUTH_ACCEPT_HS256" "true" }}{{ end }}
 {{- if .Values.auth.providers }}{{ $_ := set $env "AUTH_PROVIDERS_FILE" "/etc/backend-api/providers.toml" }}{{ end }}
+{{- $fa := .Values.forwardAuth }}
+{{- if not $fa.enabled }}{{ $_ := set $env "FORWARD_AUTH" "false" }}{{ end }}
+{{- with $fa.claimHeaders }}
+{{- $pairs := list }}{{ range $claim, $header := . }}{{ $pairs = append $pairs (printf "%s=%s" $claim $header) }}{{ end }}
+{{- $_ := set $env "FORWARD_AUTH_CLAIM_HEADERS" (join "," $pairs) }}
+{{- end }}
+{{- if include "backend-api.forwardAuthPolicy" . }}{{ $_ := set $env "FORWARD_AUTH_POLICY_FILE" "/etc/backend-api-forward-auth/policy.toml" }}{{ end }}
 {{- if eq (include "backend-api.databaseMode" .) "sqlite" }}{{ $_ := set $env "DATABASE_URL" "sqlite:///data/backend-api.db" }}{{ end }}
 {{- /* A variable of the raw env list replaces the chart's: keep it out, so the ConfigMap shows what the pod reads. */}}
 {{- range $name, $_ := include "backend-api.userEnv" . | fromJson }}{{ $_ := unset $env $name }}{{ end }}
@@ -260,4 +267,19 @@ auth.providers, or AUTH_PROVIDERS_FILE in the raw env list.
 {{- $url := include "backend-api.effectiveValue" (dict "userEnv" $userEnv "env" "BETTER_AUTH_URL" "fallback" $ba.url) }}
 {{- $jwks := include "backend-api.effectiveValue" (dict "userEnv" $userEnv "env" "BETTER_AUTH_JWKS_URL" "fallback" $ba.jwksUrl) }}
 {{- if or $url $jwks .Values.auth.providers (hasKey $userEnv "AUTH_PROVIDERS_FILE") (hasKey $userEnv "BETTER_AUTH_URL") }}true{{ end }}
+{{- end }}
+
+{{/*
+"true" when forwardAuth.policy has a default or any host, i.e. a policy file is rendered.
+*/}}
+{{- define "backend-api.forwardAuthPolicy" -}}
+{{- $p := .Values.forwardAuth.policy }}
+{{- if and .Values.forwardAuth.enabled (or $p.default $p.hosts) }}true{{ end }}
+{{- end }}
+
+{{/*
+In-cluster URL of /auth/verify, for the example Ingress and Middleware.
+*/}}
+{{- define "backend-api.verifyUrl" -}}
+http://{{ include "backend-api.fullname" . }}.{{ .Release.Namespace }}.svc.cluster.local:{{ .Values.service.port }}/auth/verify
 {{- end }}

@@ -3,9 +3,12 @@
 //!
 //! Layout: `model` parses the YAML; `network` checks NetworkPolicy egress; `containers` checks probes,
 //! limits and pull policy; `references` checks Secret/ConfigMap references; `services` checks that
-//! URLs name Services the input defines; `targets` lists where a workload connects.
+//! URLs name Services the input defines; `forward_auth` checks that Ingress `auth-url`s and Traefik
+//! `forwardAuth` addresses name a Service and port the input defines; `targets` lists where a
+//! workload connects.
 
 mod containers;
+mod forward_auth;
 mod model;
 mod network;
 mod references;
@@ -80,6 +83,7 @@ pub(crate) fn analyse(input: &str) -> Vec<Finding> {
             findings.extend(references::check(&objects, workload, container));
         }
     }
+    findings.extend(forward_auth::check(&objects));
     if findings.iter().all(|f| f.severity == Severity::Ok) {
         findings.push(Finding::ok(
             codes::MANIFESTS_OK,

@@ -16,7 +16,23 @@ pub(crate) struct Objects {
     pub(crate) policies: Vec<NetworkPolicy>,
     pub(crate) secrets: Vec<KeyedObject>,
     pub(crate) config_maps: Vec<KeyedObject>,
+    /// Ingresses and Traefik Middlewares that send each request to an authentication URL.
+    pub(crate) auth_hooks: Vec<AuthHook>,
 }
+
+/// Where a proxy asks whether a request may pass: an ingress-nginx `auth-url` annotation or a
+/// Traefik `forwardAuth.address`.
+#[derive(Debug)]
+pub(crate) struct AuthHook {
+    pub(crate) kind: String,
+    pub(crate) metadata: Metadata,
+    /// The annotation or field the URL came from.
+    pub(crate) source: &'static str,
+    pub(crate) url: String,
+}
+
+/// The ingress-nginx annotation naming the forward-authentication URL.
+pub(crate) const AUTH_URL_ANNOTATION: &str = "nginx.ingress.kubernetes.io/auth-url";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -302,6 +318,36 @@ impl Objects {
                         || (types.is_empty() && egress_section),
                     egress: from_value(part("egress"))?,
                 });
+            }
+            "Ingress" => {
+                let url = field("metadata")
+                    .get("annotations")
+                    .and_then(|a| a.get(AUTH_URL_ANNOTATION))
+                    .and_then(|u| u.as_str())
+                    .map(str::to_owned);
+                if let Some(url) = url {
+                    self.auth_hooks.push(AuthHook {
+                        kind,
+                        metadata: metadata()?,
+                        source: AUTH_URL_ANNOTATION,
+                        url,
+                    });
+                }
+            }
+            "Middleware" => {
+                let url = field("spec")
+                    .get("forwardAuth")
+                    .and_then(|f| f.get("address"))
+                    .and_then(|u| u.as_str())
+                    .map(str::to_owned);
+                if let Some(url) = url {
+                    self.auth_hooks.push(AuthHook {
+                        kind,
+                        metadata: metadata()?,
+                        source: "spec.forwardAuth.address",
+                        url,
+                    });
+                }
             }
             "Secret" | "ConfigMap" => {
                 let mut values = BTreeMap::new();

@@ -6,6 +6,7 @@ pub mod postgres;
 pub mod service;
 pub mod temp;
 pub mod traffic;
+pub mod upstream;
 
 use std::future::Future;
 use std::time::Duration;

@@ -31,6 +31,21 @@ impl Nginx {
         std::fs::create_dir_all(&dir).expect("nginx directory");
         let port = free_port();
         write_config(&dir, port, upstreams, None);
+        Nginx::launch(dir, port, upstreams.to_vec()).await
+    }
+
+    /// Starts nginx with the `http { … }` contents that `servers(port)` returns (its `server`
+    /// blocks, listening on 127.0.0.1:`port`); temp paths and logs stay in the drill's directory.
+    pub async fn start_with(dir: &Path, servers: impl FnOnce(u16) -> String) -> Nginx {
+        let dir = dir.join("nginx");
+        std::fs::create_dir_all(&dir).expect("nginx directory");
+        let port = free_port();
+        let config = wrap(&dir, &servers(port));
+        std::fs::write(dir.join("nginx.conf"), config).expect("write nginx.conf");
+        Nginx::launch(dir, port, Vec::new()).await
+    }
+
+    async fn launch(dir: PathBuf, port: u16, upstreams: Vec<u16>) -> Nginx {
         let child = Command::new(binary())
             .arg("-p")
             .arg(&dir)
@@ -45,7 +60,7 @@ impl Nginx {
             child,
             dir,
             port,
-            upstreams: upstreams.to_vec(),
+            upstreams,
         };
         let listening = eventually(Duration::from_secs(10), || async {
             tokio::net::TcpStream::connect(("127.0.0.1", port))
@@ -128,20 +143,27 @@ fn write_config(dir: &Path, port: u16, upstreams: &[u16], down: Option<u16>) {
             format!("        server 127.0.0.1:{p} max_fails=0{mark};\n")
         })
         .collect();
-    let d = dir.display();
-    let config = format!(
-        "daemon off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log notice;\n\
-         events {{ worker_connections 1024; }}\n\
-         http {{\n    access_log off;\n\
-         \x20   client_body_temp_path {d}/body;\n    proxy_temp_path {d}/proxy;\n\
-         \x20   fastcgi_temp_path {d}/fastcgi;\n    uwsgi_temp_path {d}/uwsgi;\n    scgi_temp_path {d}/scgi;\n\
-         \x20   upstream replicas {{\n{servers}    }}\n\
+    let servers = format!(
+        "    upstream replicas {{\n{servers}    }}\n\
          \x20   server {{\n        listen 127.0.0.1:{port};\n        location / {{\n\
          \x20           proxy_pass http://replicas;\n\
          \x20           proxy_next_upstream error timeout http_502 http_503 non_idempotent;\n\
          \x20           proxy_next_upstream_tries 3;\n\
          \x20           proxy_connect_timeout 2s;\n\
-         \x20           proxy_read_timeout 30s;\n        }}\n    }}\n}}\n"
+         \x20           proxy_read_timeout 30s;\n        }}\n    }}\n"
     );
-    std::fs::write(dir.join("nginx.conf"), config).expect("write nginx.conf");
+    std::fs::write(dir.join("nginx.conf"), wrap(dir, &servers)).expect("write nginx.conf");
+}
+
+/// A whole nginx.conf around `servers`: foreground, one worker, everything under `dir`.
+fn wrap(dir: &Path, servers: &str) -> String {
+    let d = dir.display();
+    format!(
+        "daemon off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log notice;\n\
+         events {{ worker_connections 1024; }}\n\
+         http {{\n    access_log off;\n\
+         \x20   client_body_temp_path {d}/body;\n    proxy_temp_path {d}/proxy;\n\
+         \x20   fastcgi_temp_path {d}/fastcgi;\n    uwsgi_temp_path {d}/uwsgi;\n    scgi_temp_path {d}/scgi;\n\
+         {servers}}}\n"
+    )
 }
