@@ -125,6 +125,17 @@ def doctor_manifests_finds_no_failure():
         p = run_binary(["doctor", "manifests", f.name, "--json"], {})
     findings = json.loads(p.stdout)["findings"]
     expect(any(x["severity"] == "fail" for x in findings), "doctor manifests missed a blocked back channel")
+    # And an Ingress whose auth-url names a port the Service does not expose.
+    docs = helm_template(*SCENARIOS["forward-auth"])
+    ingress = next(d for d in docs if d["kind"] == "Ingress")
+    notes = ingress["metadata"]["annotations"]
+    notes["nginx.ingress.kubernetes.io/auth-url"] = notes["nginx.ingress.kubernetes.io/auth-url"].replace(":8000/", ":8080/")
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+        f.write(yaml.safe_dump_all(docs))
+        f.flush()
+        p = run_binary(["doctor", "manifests", f.name, "--json"], {})
+    codes = [x["code"] for x in json.loads(p.stdout)["findings"] if x["severity"] == "fail"]
+    expect(codes == ["auth_url_port_missing"], f"doctor manifests on a wrong auth-url port: {codes}")
 
 
 def http_status(url):
