@@ -26,7 +26,6 @@ def main(path: str, label: str) -> None:
                 if not response:
                     continue
                 requests += 1
-                request = interaction.get("request") or {}
                 operation = recorder.get("label", "?")
                 statuses[operation][response.get("status_code")] += 1
     print(f"Schemathesis results per check ({label}): {requests} requests")
