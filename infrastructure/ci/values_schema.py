@@ -95,6 +95,8 @@ schema = {
     "providers": {"type": "array", "items": ref("provider")},
     "leewaySeconds": I(minimum=0, maximum=3600),
     "jwksRefreshCooldownSeconds": I(minimum=0, maximum=86400),
+    "jwksStaleMaxSeconds": I("JWKS_STALE_MAX_SECONDS: stale-if-error bound while fetches fail", minimum=0, maximum=2592000),
+    "jwksInitialWaitSeconds": I("JWKS_INITIAL_WAIT_SECONDS: longest wait for a first key set", minimum=0, maximum=60),
   }),
   "forwardAuth": obj({
     "enabled": B("FORWARD_AUTH: serve /auth/verify"),
