@@ -174,6 +174,7 @@ fn id_schema() -> Value {
 /// What the service accepts as one message. The two shapes exclude each other on `method`,
 /// so a message that is both (a `method` with a `result`) is a request, as the service reads it.
 fn message_schema() -> Value {
+    let dropped = json!({"description": "Dropped: this server sends no requests"});
     json!({
         "description": "One JSON-RPC 2.0 message (no batches: MCP 2025-06-18 dropped them). \
                         A request (`method` and `id`) is answered with 200; a notification \
@@ -197,6 +198,7 @@ fn message_schema() -> Value {
                     },
                     "params": {
                         "type": ["object", "array"],
+                        "additionalProperties": true,
                         "description": "The method's parameters (an object; an array is \
                                         answered with `-32602` invalid params)",
                     },
@@ -206,11 +208,10 @@ fn message_schema() -> Value {
                 "title": "Response to a server request",
                 "required": ["id"],
                 "not": {"required": ["method"]},
-                "anyOf": [{"required": ["result"]}, {"required": ["error"]}],
-                "properties": {
-                    "result": {"description": "Dropped: this server sends no requests"},
-                    "error": {"description": "Dropped: this server sends no requests"},
-                },
+                "anyOf": [
+                    {"type": "object", "required": ["result"], "properties": {"result": dropped.clone()}},
+                    {"type": "object", "required": ["error"], "properties": {"error": dropped}},
+                ],
             },
         ],
     })
@@ -237,10 +238,19 @@ fn answer_schema() -> Value {
         "properties": {
             "jsonrpc": {"const": "2.0"},
             "id": id_schema(),
-            "result": {"type": "object"},
-            "error": error_object(&ANSWER_ERRORS),
         },
-        "oneOf": [{"required": ["result"]}, {"required": ["error"]}],
+        "oneOf": [
+            {
+                "type": "object",
+                "required": ["result"],
+                "properties": {"result": {"type": "object", "additionalProperties": true}},
+            },
+            {
+                "type": "object",
+                "required": ["error"],
+                "properties": {"error": error_object(&ANSWER_ERRORS)},
+            },
+        ],
     })
 }
 
