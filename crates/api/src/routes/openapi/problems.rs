@@ -341,10 +341,15 @@ impl Failure {
                                 .schema_type(Type::Integer)
                                 .minimum(Some(1)),
                         )
-                        .description(Some(
-                            "Seconds to wait before retrying; sent with `keys_unavailable` and \
-                             `database_unavailable`",
-                        ))
+                        .description(Some(format!(
+                            "Seconds to wait before retrying; sent with {}",
+                            codes
+                                .iter()
+                                .filter(|code| **code != "request_timeout")
+                                .map(|code| format!("`{code}`"))
+                                .collect::<Vec<_>>()
+                                .join(" and ")
+                        )))
                         .build(),
                 );
             }
