@@ -26,6 +26,7 @@ use serde_json::Value;
 use crate::auth::bearer_token;
 use crate::config::{ClaimHeader, HostPolicy, PROVIDER_HEADER, USER_HEADER};
 use crate::error::ApiError;
+use crate::routes::openapi::problems::TokenErrors;
 use crate::state::AppState;
 
 /// The route's path, also its metrics label.
@@ -47,12 +48,21 @@ pub fn router(enabled: bool) -> Router<AppState> {
 }
 
 /// Verifies the bearer token for a proxy: 200 with identity headers or the refusal.
-#[utoipa::path(get, path = "/auth/verify", tag = "forward-auth",
+#[utoipa::path(get, path = "/auth/verify", tag = "forward-auth", operation_id = "verify_token",
+    description = "For reverse proxies (nginx `auth_request`, ingress-nginx `auth-url`, Traefik `forwardAuth`, \
+Envoy `ext_authz`): verifies the bearer token exactly as the task routes do. Any method is accepted and \
+answered alike (Envoy forwards the original one); `GET` is what the others send. No path user is involved, \
+so never 403. Off with `FORWARD_AUTH=false` (then 404 like any unknown path).",
     params(("host" = Option<String>, Query, description = "The protected app whose per-host policy applies, fixed in the proxy's auth URL; default: X-Forwarded-Host")),
     responses(
-        (status = 200, description = "Token accepted: empty body; `X-Auth-User`, `X-Auth-Provider` and the configured claim headers"),
-        (status = 401, description = "Token missing or refused; `WWW-Authenticate` and `x-error-code` name the reason", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The provider's keys cannot be fetched (`keys_unavailable`, with `Retry-After`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Token accepted; empty body. The proxy copies the identity headers (and the \
+claim headers `FORWARD_AUTH_CLAIM_HEADERS` configures) to the request it forwards.",
+            headers(
+                ("X-Auth-User" = String, description = "The token's user id"),
+                ("X-Auth-Provider" = String, description = "The name of the identity provider that issued the token"),
+                ("Cache-Control" = String, description = "`no-store`: a verdict is per token"),
+            )),
+        TokenErrors,
     ),
     security(("bearer" = [])))]
 pub async fn verify(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {

@@ -13,6 +13,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use crate::config::Config;
+use crate::routes::openapi::problems::BaseErrors;
 use crate::state::AppState;
 
 pub const PATH: &str = "/.well-known/oauth-protected-resource";
@@ -23,8 +24,8 @@ pub fn router() -> Router<AppState> {
 
 /// The protected resource metadata of this API.
 #[utoipa::path(
-    get, path = "/.well-known/oauth-protected-resource", tag = "mcp",
-    responses((status = 200, description = "RFC 9728 protected resource metadata", content_type = "application/json")),
+    get, path = "/.well-known/oauth-protected-resource", tag = "mcp", operation_id = "protected_resource_metadata",
+    responses((status = 200, description = "RFC 9728 protected resource metadata: where an MCP client gets a token for this API"), BaseErrors),
 )]
 pub async fn metadata(State(state): State<AppState>, headers: HeaderMap) -> Json<Value> {
     Json(document(

@@ -95,6 +95,7 @@ struct Probe {
     /// Replaces the operation's path (another task id, a query string).
     path: Option<String>,
     body: Option<(&'static str, String)>,
+    headers: Vec<(&'static str, String)>,
     huge_headers: bool,
 }
 
@@ -104,6 +105,7 @@ fn probe(status: u16, caller: Caller) -> Probe {
         caller,
         path: None,
         body: None,
+        headers: Vec::new(),
         huge_headers: false,
     }
 }
@@ -120,6 +122,11 @@ impl Probe {
 
     fn raw(mut self, content_type: &'static str, body: String) -> Probe {
         self.body = Some((content_type, body));
+        self
+    }
+
+    fn header(mut self, name: &'static str, value: impl Into<String>) -> Probe {
+        self.headers.push((name, value.into()));
         self
     }
 
@@ -153,10 +160,54 @@ fn body_failures() -> Vec<Probe> {
     ]
 }
 
-async fn send(apps: (&TestApp, &TestApp), method: &str, path: &str, probe: &Probe) -> Response {
+/// The probes of `POST /mcp`: the JSON-RPC answers (JSON and SSE framing), the accepted
+/// notification, each transport refusal (JSON-RPC errors) and each problem+json failure.
+fn mcp_probes() -> Vec<Probe> {
+    let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+    let owner = |status| probe(status, Caller::Owner).json(ping.clone());
+    vec![
+        owner(200),
+        owner(200).header("accept", "text/event-stream"),
+        probe(200, Caller::Owner)
+            .json(json!({"jsonrpc": "2.0", "id": "u", "method": "unknown/method"})),
+        probe(202, Caller::Owner)
+            .json(json!({"jsonrpc": "2.0", "method": "notifications/initialized"})),
+        probe(400, Caller::Owner).raw("application/json", "{\"jsonrpc\":".to_owned()),
+        probe(400, Caller::Owner).json(json!([ping.clone()])),
+        owner(400).header("mcp-protocol-version", "1999-01-01"),
+        probe(401, Caller::Nobody).json(ping.clone()),
+        owner(403).header("origin", "https://evil.example"),
+        owner(406).header("accept", "text/html"),
+        probe(413, Caller::Owner).json(json!({
+            "jsonrpc": "2.0", "id": 1, "method": "ping",
+            "params": {"padding": "x".repeat(MAX_BODY_BYTES + 1024)},
+        })),
+        probe(415, Caller::Owner).raw("text/plain", ping.to_string()),
+        owner(431).huge_headers(),
+        probe(503, Caller::OwnerKeysDown).json(ping.clone()),
+    ]
+}
+
+/// A client that shows redirects instead of following them (`/docs` answers 303).
+fn client() -> reqwest::Client {
+    drop(crate::helpers::client());
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .expect("HTTP client")
+}
+
+async fn send(
+    client: &reqwest::Client,
+    apps: (&TestApp, &TestApp),
+    method: &str,
+    path: &str,
+    probe: &Probe,
+) -> Response {
     let (app, down) = apps;
     let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
-    let target = |app: &TestApp| app.client.request(method.clone(), app.url(path));
+    let target = |app: &TestApp| client.request(method.clone(), app.url(path));
     let mut request: RequestBuilder = match probe.caller {
         Caller::Nobody => target(app),
         Caller::Owner => target(app).bearer_auth(app.token("alice")),
@@ -167,6 +218,9 @@ async fn send(apps: (&TestApp, &TestApp), method: &str, path: &str, probe: &Prob
         request = request
             .header("content-type", *content_type)
             .body(body.clone());
+    }
+    for (name, value) in &probe.headers {
+        request = request.header(*name, value);
     }
     if probe.huge_headers {
         request = request.header("x-filler", "f".repeat(MAX_HEADER_BYTES + 1024));
@@ -180,10 +234,27 @@ async fn assert_conforms(document: &Document, method: &str, path: &str, response
     let documented = document.response(method, path, status);
     let context = format!("{method} {path} → {status}");
     for (name, header) in documented["headers"].as_object().into_iter().flatten() {
+        let value = response.headers().get(name.as_str());
         if header["required"] == true {
             assert!(
-                response.headers().contains_key(name.as_str()),
+                value.is_some(),
                 "{context}: documented header {name} missing"
+            );
+        }
+        let Some(value) = value.and_then(|v| v.to_str().ok()) else {
+            continue;
+        };
+        if let Some(pattern) = header["schema"]["pattern"].as_str() {
+            let pattern = regex::Regex::new(pattern).expect("a header pattern");
+            assert!(
+                pattern.is_match(value),
+                "{context}: {name}: {value} does not match {pattern}"
+            );
+        }
+        if let Some(values) = header["schema"]["enum"].as_array() {
+            assert!(
+                values.iter().any(|v| v == value),
+                "{context}: {name}: {value} is not among {values:?}"
             );
         }
     }
@@ -208,7 +279,7 @@ async fn assert_conforms(document: &Document, method: &str, path: &str, response
             .get(&media_type)
             .unwrap_or_else(|| panic!("{context}: {media_type} is not documented"))["schema"],
     );
-    if media_type == "text/plain" {
+    if !media_type.ends_with("json") {
         return status;
     }
     let body: Value = serde_json::from_str(&text).expect("a JSON body");
@@ -217,6 +288,16 @@ async fn assert_conforms(document: &Document, method: &str, path: &str, response
         assert!(
             body.get(name).is_some(),
             "{context}: {name} missing in {body}"
+        );
+    }
+    // A JSON-RPC error: its code among the documented ones for this status.
+    if let (Some(code), Some(codes)) = (
+        body["error"]["code"].as_i64(),
+        schema["properties"]["error"]["properties"]["code"]["enum"].as_array(),
+    ) {
+        assert!(
+            codes.iter().any(|c| c.as_i64() == Some(code)),
+            "{context}: JSON-RPC error {code} is not among the documented {codes:?}"
         );
     }
     if media_type == "application/problem+json" {
@@ -305,7 +386,48 @@ async fn every_operation_answers_exactly_its_documented_statuses(backend: Backen
         probe(404, Caller::Owner).path(format!("{missing}/complete")),
     ]);
     add("patch", toggle, format!("{item}/complete"), toggle_probes);
-    for path in ["/health", "/ready", "/metrics"] {
+    // No path user: a valid token of anyone is accepted, never 403.
+    let verify_probes = vec![
+        probe(200, Caller::Owner),
+        probe(200, Caller::Stranger),
+        probe(401, Caller::Nobody),
+        probe(431, Caller::Owner).huge_headers(),
+        probe(503, Caller::OwnerKeysDown),
+    ];
+    add("get", "/auth/verify", "/auth/verify".into(), verify_probes);
+    add("post", "/mcp", "/mcp".into(), mcp_probes());
+    let assets = "/docs/{asset}";
+    let mut asset_probes: Vec<Probe> = document.operation("get", assets)["parameters"][0]["schema"]
+        ["enum"]
+        .as_array()
+        .expect("the assets")
+        .iter()
+        .map(|asset| {
+            probe(200, Caller::Nobody).path(format!("/docs/{}", asset.as_str().expect("a name")))
+        })
+        .collect();
+    asset_probes.extend([
+        probe(404, Caller::Nobody).path("/docs/no-such-asset.js"),
+        probe(431, Caller::Nobody).huge_headers(),
+    ]);
+    add("get", assets, "/docs/index.html".into(), asset_probes);
+    add(
+        "get",
+        "/docs",
+        "/docs".into(),
+        vec![
+            probe(303, Caller::Nobody),
+            probe(431, Caller::Nobody).huge_headers(),
+        ],
+    );
+    for path in [
+        "/health",
+        "/ready",
+        "/metrics",
+        "/openapi.json",
+        "/docs/",
+        "/.well-known/oauth-protected-resource",
+    ] {
         let mut operations = vec![
             probe(200, Caller::Nobody),
             probe(431, Caller::Nobody).huge_headers(),
@@ -330,11 +452,12 @@ async fn every_operation_answers_exactly_its_documented_statuses(backend: Backen
         "operations probed"
     );
 
+    let client = client();
     for ((method, template), (path, probes_of)) in &probes {
         let mut answered = BTreeSet::new();
         for probe in probes_of {
             let path = probe.path.as_deref().unwrap_or(path);
-            let response = send((&app, &down), method, path, probe).await;
+            let response = send(&client, (&app, &down), method, path, probe).await;
             let status = assert_conforms(&document, method, template, response).await;
             assert_eq!(status, probe.status, "{method} {path}");
             answered.insert(status);
@@ -352,6 +475,56 @@ async fn every_operation_answers_exactly_its_documented_statuses(backend: Backen
 }
 
 on_both_backends!(every_operation_answers_exactly_its_documented_statuses);
+
+/// A head too large for the connection's read buffer never reaches the router: hyper answers
+/// 431 with no body and none of the API's headers, which the document says (the 431 response
+/// requires no header and its description names the limit).
+#[tokio::test]
+async fn a_head_past_the_read_buffer_gets_the_documented_bodyless_431() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let document = Document::of(&app).await;
+    let documented = document.response("get", "/health", 431);
+    for (name, header) in documented["headers"].as_object().expect("headers") {
+        assert_ne!(header["required"], true, "{name} cannot be promised here");
+    }
+    let description = documented["description"].as_str().expect("description");
+    assert!(
+        description.contains(&(2 * MAX_HEADER_BYTES).to_string()),
+        "{description}"
+    );
+    let address = app
+        .url("")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connect");
+    let mut head = format!("GET /health HTTP/1.1\r\nHost: {address}\r\n");
+    // Many headers of 1 KiB each, together well past twice the header limit.
+    for i in 0..(3 * MAX_HEADER_BYTES / 1024) {
+        head.push_str(&format!("x-filler-{i}: {}\r\n", "f".repeat(1024)));
+    }
+    head.push_str("\r\n");
+    // The service stops reading at the limit and closes: a write or read may then see a reset,
+    // after the answer has arrived.
+    let _ = stream.write_all(head.as_bytes()).await;
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while let Ok(Ok(read)) = tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await {
+        if read == 0 {
+            break;
+        }
+        answer.extend_from_slice(&chunk[..read]);
+    }
+    let answer = String::from_utf8_lossy(&answer).to_lowercase();
+    assert!(answer.starts_with("http/1.1 431"), "{answer}");
+    assert!(answer.contains("content-length: 0"), "{answer}");
+    assert!(!answer.contains("x-request-id"), "{answer}");
+}
 
 /// The request schemas' refusals (unknown members, null, ranges, enums, header pattern) are
 /// the service's: each documented bound is accepted at the edge and refused past it.

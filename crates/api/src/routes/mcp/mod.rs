@@ -13,8 +13,8 @@
 
 mod arguments;
 mod auth;
-mod jsonrpc;
-mod protocol;
+pub(crate) mod jsonrpc;
+pub(crate) mod protocol;
 mod schemas;
 mod store;
 mod tools;
@@ -31,6 +31,8 @@ use serde_json::Value;
 use super::well_known;
 use crate::config::{CorsOrigins, MAX_BODY_BYTES};
 use crate::error::ApiError;
+use crate::routes::openapi::mcp::McpTransportErrors;
+use crate::routes::openapi::problems::McpErrors;
 use crate::state::AppState;
 use jsonrpc::{Message, PARSE_ERROR, RpcError, SERVER_ERROR};
 
@@ -52,19 +54,17 @@ enum Framing {
 }
 
 /// One JSON-RPC message in, its answer out.
+///
+/// The MCP Streamable HTTP transport, stateless: each POST carries one message. `GET` and
+/// `DELETE /mcp` answer 405: this server opens no stream and keeps no session.
 #[utoipa::path(
-    post, path = "/mcp", tag = "mcp",
-    request_body(content = Object, description = "One JSON-RPC 2.0 message of the Model Context Protocol", content_type = "application/json"),
+    post, path = "/mcp", tag = "mcp", operation_id = "mcp",
     responses(
-        (status = 200, description = "The JSON-RPC response (application/json, or text/event-stream when only that is accepted)"),
-        (status = 202, description = "A notification or response was accepted"),
-        (status = 400, description = "Not one JSON-RPC message, or an unsupported MCP-Protocol-Version"),
-        (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Origin not allowed"),
-        (status = 406, description = "Accept allows neither application/json nor text/event-stream"),
-        (status = 413, body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Content-Type is not application/json"),
-        (status = 503, body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The answer to a JSON-RPC request: `application/json`, or a one-event \
+`text/event-stream` when `Accept` allows only that"),
+        (status = 202, description = "A notification, or a response to a server request, was accepted; no body"),
+        McpTransportErrors,
+        McpErrors,
     ),
     security(("bearer" = []))
 )]

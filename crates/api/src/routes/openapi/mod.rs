@@ -1,14 +1,18 @@
 //! `/openapi.json`: the OpenAPI 3.1 document, generated from the handlers' annotations and
 //! finished here with what every operation shares: the bearer scheme, the error responses
-//! ([`problems`]), `x-request-id` on every response, links between the task operations, and
-//! which response headers are always sent.
+//! ([`problems`]), the JSON-RPC messages of `/mcp` ([`mcp`]), the `/docs` pages,
+//! `x-request-id` on every response, links between the task operations, and which response
+//! headers are always sent.
 //!
 //! The document is a contract: a test drives every operation into every status it lists
 //! (crates/api/tests/api/contract.rs), and CI runs Schemathesis and a typed client against it.
 
+pub mod mcp;
 pub mod problems;
 
-use problems::Components as ProblemResponses;
+use super::docs::Pages as DocsPages;
+use mcp::TransportRefusals as McpTransportRefusals;
+use problems::{BaseErrors, Components as ProblemResponses};
 
 use std::sync::OnceLock;
 
@@ -49,12 +53,19 @@ reference of this document is served at `/docs`."
         super::tasks::patch_task,
         super::tasks::toggle_task,
         super::tasks::delete_task,
+        super::forward_auth::verify,
+        super::mcp::handle,
+        super::well_known::metadata,
+        openapi_json,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
-    modifiers(&BearerAuth, &ProblemResponses, &RequestId),
+    modifiers(&BearerAuth, &ProblemResponses, &McpTransportRefusals, &DocsPages, &RequestId),
     tags(
         (name = "tasks", description = "A user's tasks"),
+        (name = "mcp", description = "The Model Context Protocol server (Streamable HTTP) and its OAuth protected resource metadata"),
+        (name = "forward-auth", description = "Token verification for reverse proxies"),
         (name = "operations", description = "Liveness, readiness, metrics"),
+        (name = "documentation", description = "This document and its browsable reference"),
     )
 )]
 pub struct ApiDoc;
@@ -136,7 +147,18 @@ impl Modify for RequestId {
 pub fn document() -> Value {
     let mut document = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
     add_task_links(&mut document);
+    mcp::finish(&mut document);
     mark_required_headers(&mut document);
+    // A head too large for the connection's read buffer is refused before the middleware
+    // that adds these headers runs (see the response's description).
+    if let Some(headers) = document
+        .pointer_mut("/components/responses/HeadersTooLarge/headers")
+        .and_then(Value::as_object_mut)
+    {
+        for header in headers.values_mut() {
+            header["required"] = Value::Bool(false);
+        }
+    }
     document
 }
 
@@ -189,10 +211,13 @@ fn mark_required_headers(value: &mut Value) {
 }
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/openapi.json", get(|| async { serve() }))
+    Router::new().route("/openapi.json", get(openapi_json))
 }
 
-fn serve() -> impl IntoResponse {
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "documentation",
+    responses((status = 200, body = Object, description = "This OpenAPI 3.1 document"), BaseErrors))]
+async fn openapi_json() -> impl IntoResponse {
     // Built once: the document does not change while the process runs.
     static DOCUMENT: OnceLock<Bytes> = OnceLock::new();
     let body = DOCUMENT

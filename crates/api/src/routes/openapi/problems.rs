@@ -29,6 +29,8 @@ pub enum Failure {
     Forbidden,
     /// 404: no such task for this user.
     TaskNotFound,
+    /// 404 of a route with a path parameter that is not a task (a `/docs` asset).
+    NotFound,
     /// 413: the body is over the size limit.
     PayloadTooLarge,
     /// 415: the body is not `application/json`.
@@ -43,14 +45,21 @@ pub enum Failure {
     Internal,
     /// 503: keys or database unavailable, or the request timed out.
     Unavailable,
+    /// 503 of a route that verifies a token but uses no database: keys unavailable, or the
+    /// request timed out.
+    KeysUnavailable,
+    /// 401 of `/mcp`: [`Failure::Unauthorized`] whose challenge also points at the protected
+    /// resource metadata (RFC 9728), so an MCP client can find where to sign in.
+    McpUnauthorized,
 }
 
 impl Failure {
-    pub const ALL: [Failure; 11] = [
+    pub const ALL: [Failure; 14] = [
         Failure::MalformedJson,
         Failure::Unauthorized,
         Failure::Forbidden,
         Failure::TaskNotFound,
+        Failure::NotFound,
         Failure::PayloadTooLarge,
         Failure::UnsupportedMediaType,
         Failure::InvalidInput,
@@ -58,16 +67,18 @@ impl Failure {
         Failure::HeadersTooLarge,
         Failure::Internal,
         Failure::Unavailable,
+        Failure::KeysUnavailable,
+        Failure::McpUnauthorized,
     ];
 
-    /// Name of the response component (`#/components/responses/<name>`); the schema is
-    /// `<name>Problem`.
+    /// Name of the response component (`#/components/responses/<name>`).
     pub fn name(self) -> &'static str {
         match self {
             Failure::MalformedJson => "MalformedJson",
             Failure::Unauthorized => "Unauthorized",
             Failure::Forbidden => "Forbidden",
             Failure::TaskNotFound => "TaskNotFound",
+            Failure::NotFound => "NotFound",
             Failure::PayloadTooLarge => "PayloadTooLarge",
             Failure::UnsupportedMediaType => "UnsupportedMediaType",
             Failure::InvalidInput => "InvalidInput",
@@ -75,21 +86,32 @@ impl Failure {
             Failure::HeadersTooLarge => "HeadersTooLarge",
             Failure::Internal => "InternalError",
             Failure::Unavailable => "Unavailable",
+            Failure::KeysUnavailable => "KeysUnavailable",
+            Failure::McpUnauthorized => "McpUnauthorized",
+        }
+    }
+
+    /// Name of the problem schema (`#/components/schemas/<name>`): `<name>Problem`, shared
+    /// by the failures that carry the same codes.
+    pub fn schema_name(self) -> String {
+        match self {
+            Failure::McpUnauthorized => Failure::Unauthorized.schema_name(),
+            other => format!("{}Problem", other.name()),
         }
     }
 
     pub fn status(self) -> u16 {
         match self {
             Failure::MalformedJson => 400,
-            Failure::Unauthorized => 401,
+            Failure::Unauthorized | Failure::McpUnauthorized => 401,
             Failure::Forbidden => 403,
-            Failure::TaskNotFound => 404,
+            Failure::TaskNotFound | Failure::NotFound => 404,
             Failure::PayloadTooLarge => 413,
             Failure::UnsupportedMediaType => 415,
             Failure::InvalidInput | Failure::InvalidCreate => 422,
             Failure::HeadersTooLarge => 431,
             Failure::Internal => 500,
-            Failure::Unavailable => 503,
+            Failure::Unavailable | Failure::KeysUnavailable => 503,
         }
     }
 
@@ -106,6 +128,7 @@ impl Failure {
                 "No task with this id for this user: unknown, deleted, another user's, or an \
                  `{id}` that is not a positive integer."
             }
+            Failure::NotFound => "Nothing is served under this name.",
             Failure::PayloadTooLarge => {
                 return format!("The body exceeds {} bytes.", crate::config::MAX_BODY_BYTES);
             }
@@ -122,8 +145,11 @@ impl Failure {
             }
             Failure::HeadersTooLarge => {
                 return format!(
-                    "The request headers together exceed {} bytes.",
-                    crate::config::MAX_HEADER_BYTES
+                    "The request headers together exceed {} bytes. A request head over {} \
+                     bytes is refused earlier, by the connection layer before any route: 431 \
+                     with `Connection: close`, no body and none of the headers below.",
+                    crate::config::MAX_HEADER_BYTES,
+                    crate::connections::MAX_READ_BUFFER
                 );
             }
             Failure::Internal => {
@@ -133,6 +159,18 @@ impl Failure {
                 "A dependency is unavailable (`keys_unavailable`: the identity provider's keys \
                  cannot be fetched; `database_unavailable`), or the request timed out \
                  (`request_timeout`). Retry later; `Retry-After` says when, if known."
+            }
+            Failure::KeysUnavailable => {
+                "The identity provider's keys cannot be fetched and none are cached \
+                 (`keys_unavailable`, with `Retry-After`), or the request timed out \
+                 (`request_timeout`). Retry later."
+            }
+            Failure::McpUnauthorized => {
+                "The bearer token is missing or refused; `code` says why. `WWW-Authenticate` \
+                 points at the protected resource metadata (RFC 9728), where an MCP client \
+                 finds the authorization servers: `Bearer resource_metadata=\"<url>\"`, \
+                 followed by `error=\"invalid_token\", error_description=\"<code>\"` when a \
+                 token was sent."
             }
         };
         text.to_owned()
@@ -145,6 +183,7 @@ impl Failure {
             // These statuses have one meaning each wherever they appear.
             Failure::MalformedJson
             | Failure::Unauthorized
+            | Failure::McpUnauthorized
             | Failure::Forbidden
             | Failure::PayloadTooLarge
             | Failure::UnsupportedMediaType
@@ -154,6 +193,11 @@ impl Failure {
             // An operation's 404 is always a task; `route_not_found` answers paths that are
             // no operation at all.
             Failure::TaskNotFound => matches!(error, ApiError::TaskNotFound),
+            Failure::NotFound => matches!(error, ApiError::RouteNotFound),
+            // No database behind these routes.
+            Failure::KeysUnavailable => {
+                status == self.status() && !matches!(error, ApiError::DatabaseUnavailable(_))
+            }
             Failure::InvalidInput => matches!(error, ApiError::Validation(_)),
             Failure::InvalidCreate => {
                 matches!(
@@ -239,10 +283,7 @@ impl Failure {
             .content(
                 PROBLEM_JSON,
                 ContentBuilder::new()
-                    .schema(Some(RefOr::Ref(Ref::from_schema_name(format!(
-                        "{}Problem",
-                        self.name()
-                    )))))
+                    .schema(Some(RefOr::Ref(Ref::from_schema_name(self.schema_name()))))
                     .build(),
             )
             .header(
@@ -273,7 +314,25 @@ impl Failure {
                         .build(),
                 );
             }
-            Failure::Unavailable => {
+            Failure::McpUnauthorized => {
+                response = response.header(
+                    "WWW-Authenticate",
+                    HeaderBuilder::new()
+                        .schema(
+                            ObjectBuilder::new()
+                                .schema_type(Type::String)
+                                .pattern(Some("^Bearer resource_metadata=\"[^\"]+\"")),
+                        )
+                        .description(Some(
+                            "RFC 6750 challenge with the RFC 9728 `resource_metadata` URL (the \
+                             `/.well-known/oauth-protected-resource` of this API), then \
+                             `error=\"invalid_token\", error_description=\"<code>\"` when a \
+                             token was sent",
+                        ))
+                        .build(),
+                );
+            }
+            Failure::Unavailable | Failure::KeysUnavailable => {
                 response = response.header(
                     "Retry-After",
                     HeaderBuilder::new()
@@ -282,10 +341,15 @@ impl Failure {
                                 .schema_type(Type::Integer)
                                 .minimum(Some(1)),
                         )
-                        .description(Some(
-                            "Seconds to wait before retrying; sent with `keys_unavailable` and \
-                             `database_unavailable`",
-                        ))
+                        .description(Some(format!(
+                            "Seconds to wait before retrying; sent with {}",
+                            codes
+                                .iter()
+                                .filter(|code| **code != "request_timeout")
+                                .map(|code| format!("`{code}`"))
+                                .collect::<Vec<_>>()
+                                .join(" and ")
+                        )))
                         .build(),
                 );
             }
@@ -302,10 +366,10 @@ impl Modify for Components {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         for failure in Failure::ALL {
-            components.schemas.insert(
-                format!("{}Problem", failure.name()),
-                failure.schema().into(),
-            );
+            components
+                .schemas
+                .entry(failure.schema_name())
+                .or_insert_with(|| failure.schema().into());
             components
                 .responses
                 .insert(failure.name().to_owned(), failure.response().into());
@@ -346,10 +410,20 @@ failure_set!(
 );
 
 failure_set!(
-    /// An operation that only verifies a bearer token (no path user, no body), such as a
-    /// forward-authentication endpoint.
-    #[allow(dead_code)] // for such routes; none is documented yet
-    TokenErrors = [Unauthorized, HeadersTooLarge, Internal, Unavailable]
+    /// An operation that only verifies a bearer token (no path user, no body, no database):
+    /// `/auth/verify`.
+    TokenErrors = [Unauthorized, HeadersTooLarge, KeysUnavailable]
+);
+
+failure_set!(
+    /// A `/docs` asset: only listed names are served.
+    AssetErrors = [NotFound, HeadersTooLarge]
+);
+
+failure_set!(
+    /// The problem+json failures of `POST /mcp` (its transport refusals are JSON-RPC errors,
+    /// documented beside the operation): the token, the body size, the header limit.
+    McpErrors = [McpUnauthorized, PayloadTooLarge, HeadersTooLarge, KeysUnavailable]
 );
 
 failure_set!(
@@ -438,5 +512,18 @@ mod tests {
                 "request_timeout"
             ]
         );
+        assert_eq!(
+            Failure::KeysUnavailable.codes(),
+            ["keys_unavailable", "request_timeout"]
+        );
+        assert_eq!(
+            Failure::McpUnauthorized.codes(),
+            Failure::Unauthorized.codes()
+        );
+        assert_eq!(
+            Failure::McpUnauthorized.schema_name(),
+            "UnauthorizedProblem"
+        );
+        assert_eq!(Failure::NotFound.codes(), ["route_not_found"]);
     }
 }
