@@ -16,6 +16,8 @@ mod forward_auth;
 mod jwks_outage;
 /// Replicas behind nginx restarted one at a time under load.
 mod rolling_update;
+/// SIGKILL right after a 201: every acknowledged write is stored (SQLite and PostgreSQL).
+mod sigkill;
 /// SIGTERM while requests are in flight.
 mod sigterm;
 mod support;
