@@ -56,7 +56,14 @@ impl Pool {
                 let options = PgConnectOptions::from_str(url)?
                     .application_name("backend-api")
                     .options([("statement_timeout", millis.as_str())]);
-                Pool::Postgres(pool_options(config).connect_lazy_with(options))
+                // No ping before each acquire: it is a network round trip per request. A
+                // connection the server dropped fails its next query instead, is discarded by
+                // the pool, and the supervisor's health check notices an outage.
+                Pool::Postgres(
+                    pool_options(config)
+                        .test_before_acquire(false)
+                        .connect_lazy_with(options),
+                )
             }
             DatabaseKind::Sqlite => {
                 let options = SqliteConnectOptions::from_str(url)?
@@ -66,7 +73,7 @@ impl Pool {
                     .busy_timeout(config.acquire_timeout);
                 // A SQLite connection is a file handle in this process: nothing can break it
                 // between uses, so the ping before each acquire (a worker-thread round trip,
-                // ~7% of a request's CPU in bench/) buys nothing. PostgreSQL keeps it.
+                // ~7% of a request's CPU in bench/) buys nothing.
                 Pool::Sqlite(
                     pool_options(config)
                         .test_before_acquire(false)
