@@ -56,12 +56,22 @@ impl Pool {
                 let options = PgConnectOptions::from_str(url)?
                     .application_name("backend-api")
                     .options([("statement_timeout", millis.as_str())]);
-                // No ping before each acquire: it is a network round trip per request. A
-                // connection the server dropped fails its next query instead, is discarded by
-                // the pool, and the supervisor's health check notices an outage.
+                // A ping before every acquire is a network round trip per request. sqlx already
+                // pings each connection when it is released, so one that was in use moments ago
+                // is known to be alive; only a connection idle for a while (the server may have
+                // restarted or dropped it meanwhile) is pinged, and replaced if that fails,
+                // instead of failing a request and marking the database down.
                 Pool::Postgres(
                     pool_options(config)
                         .test_before_acquire(false)
+                        .before_acquire(|conn, meta| {
+                            Box::pin(async move {
+                                if meta.idle_for < PING_AFTER_IDLE {
+                                    return Ok(true);
+                                }
+                                sqlx::Connection::ping(conn).await.map(|()| true)
+                            })
+                        })
                         .connect_lazy_with(options),
                 )
             }
@@ -118,6 +128,9 @@ impl Pool {
         }
     }
 }
+
+/// A pooled PostgreSQL connection idle at least this long is pinged before a request uses it.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 fn pool_options<DB: sqlx::Database>(config: &DatabaseConfig) -> sqlx::pool::PoolOptions<DB> {
     sqlx::pool::PoolOptions::new()

@@ -12,6 +12,8 @@ mod database_outage;
 mod hostile_connections;
 /// nginx `auth_request` to `/auth/verify` in front of an app: identity, refusals, rotation.
 mod forward_auth;
+/// PostgreSQL connections killed while idle in the pool: the next request still succeeds.
+mod idle_connections;
 /// JWKS endpoint down, slow or returning garbage during authenticated traffic.
 mod jwks_outage;
 /// Replicas behind nginx restarted one at a time under load.
