@@ -14,6 +14,9 @@ const env = (name) => {
 
 const db = new Database(env("PEER_DB"));
 db.pragma("journal_mode = WAL");
+// better-sqlite3 is built with synchronous=NORMAL for WAL (no fsync per commit); backend-api and
+// the Rust sketch use FULL, so a 201 survives power loss. Same durability, same work.
+db.pragma("synchronous = FULL");
 db.exec(`CREATE TABLE IF NOT EXISTS tasks (id INTEGER PRIMARY KEY AUTOINCREMENT, provider TEXT NOT NULL,
   user_id TEXT NOT NULL, title TEXT NOT NULL, description TEXT, completed BOOLEAN NOT NULL,
   created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
