@@ -41,7 +41,10 @@ async fn connections_killed_while_idle_are_replaced_without_a_failed_request() {
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            assert!(killed > 0, "round {round}: the service's connections never went idle");
+            assert!(
+                killed > 0,
+                "round {round}: the service's connections never went idle"
+            );
             let title = format!("after-kill-{round}");
             let failed = match api.create(&token, &title).await.result {
                 Ok(()) => None,
@@ -52,7 +55,11 @@ async fn connections_killed_while_idle_are_replaced_without_a_failed_request() {
                 "round {round}: the first write after idle connections died: {failed:?}\n{}",
                 service.log_tail()
             );
-            let ready = client().get(service.url("/ready")).send().await.expect("/ready");
+            let ready = client()
+                .get(service.url("/ready"))
+                .send()
+                .await
+                .expect("/ready");
             assert_eq!(ready.status(), StatusCode::OK, "round {round}: /ready");
         }
         database.remove().await;

@@ -69,18 +69,27 @@ async fn kill_after_writes(dir: &TempDir, database: &str) {
                 break;
             }
         }
-        assert!(sequence < 10 * BEFORE_KILL, "creates keep failing\n{}", service.log_tail());
+        assert!(
+            sequence < 10 * BEFORE_KILL,
+            "creates keep failing\n{}",
+            service.log_tail()
+        );
     }
     let (status, _) = service.wait_exit(Duration::from_secs(10)).await;
     assert_eq!(status.signal(), Some(9), "killed by SIGKILL: {status}");
     let background = writers.finish().await;
-    assert!(background.ok > 0, "no background write was acknowledged before the kill");
+    assert!(
+        background.ok > 0,
+        "no background write was acknowledged before the kill"
+    );
     acknowledged.extend(background.acknowledged);
     attempted.extend(acknowledged.iter().cloned());
     attempted.extend(background.unacknowledged);
 
     let service = Service::start_ready(&env, port, dir.path(), "api-after").await;
-    let stored = Api::new(client(), &service.url(""), USER).titles(&token).await;
+    let stored = Api::new(client(), &service.url(""), USER)
+        .titles(&token)
+        .await;
     assert_acknowledged_kept(&acknowledged, &attempted, &stored);
     eprintln!(
         "sigkill: {} acknowledged writes kept, {} stored in all",
@@ -99,12 +108,12 @@ fn assert_acknowledged_kept(
         .iter()
         .filter(|t| !stored.contains_key(*t))
         .collect();
-    assert!(lost.is_empty(), "acknowledged writes lost after SIGKILL: {lost:?}");
+    assert!(
+        lost.is_empty(),
+        "acknowledged writes lost after SIGKILL: {lost:?}"
+    );
     let twice: Vec<_> = stored.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "writes stored more than once: {twice:?}");
-    let unknown: Vec<&String> = stored
-        .keys()
-        .filter(|t| !attempted.contains(t))
-        .collect();
+    let unknown: Vec<&String> = stored.keys().filter(|t| !attempted.contains(t)).collect();
     assert!(unknown.is_empty(), "tasks nobody created: {unknown:?}");
 }
