@@ -6,11 +6,6 @@ use std::process::ExitCode;
 use backend_api::cli::{Cli, run};
 use clap::Parser;
 
-// mimalloc instead of glibc malloc: a request allocates and frees many small buffers (rows,
-// strings, JSON), and glibc's malloc/free were ~20 % of the list route's instructions.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     // TLS (key-set fetches over https) uses aws-lc-rs; fails only if already installed.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
