@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from procs import prioritise
 
 WRK_SCRIPT = os.path.join(os.path.dirname(__file__), "..", "wrk", "requests.lua")
+# POST of one small task with one token (bench/run --hot-path, writes).
+WRK_POST_SCRIPT = os.path.join(os.path.dirname(__file__), "..", "wrk", "post.lua")
 
 
 @dataclass
@@ -25,8 +27,9 @@ class WrkResult:
     socket_errors: int
 
 
-def wrk(port: int, path: str, tokens_file: str | None, seconds: int, connections: int, cpus: str | None) -> WrkResult:
-    argv = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", WRK_SCRIPT, f"http://127.0.0.1:{port}", "--", path]
+def wrk(port: int, path: str, tokens_file: str | None, seconds: int, connections: int, cpus: str | None,
+        script: str = WRK_SCRIPT) -> WrkResult:
+    argv = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", script, f"http://127.0.0.1:{port}", "--", path]
     if tokens_file:
         argv.append(tokens_file)
     if cpus:

@@ -56,7 +56,24 @@ impl Pool {
                 let options = PgConnectOptions::from_str(url)?
                     .application_name("backend-api")
                     .options([("statement_timeout", millis.as_str())]);
-                Pool::Postgres(pool_options(config).connect_lazy_with(options))
+                // A ping before every acquire is a network round trip per request. sqlx already
+                // pings each connection when it is released, so one that was in use moments ago
+                // is known to be alive; only a connection idle for a while (the server may have
+                // restarted or dropped it meanwhile) is pinged, and replaced if that fails,
+                // instead of failing a request and marking the database down.
+                Pool::Postgres(
+                    pool_options(config)
+                        .test_before_acquire(false)
+                        .before_acquire(|conn, meta| {
+                            Box::pin(async move {
+                                if meta.idle_for < PING_AFTER_IDLE {
+                                    return Ok(true);
+                                }
+                                sqlx::Connection::ping(conn).await.map(|()| true)
+                            })
+                        })
+                        .connect_lazy_with(options),
+                )
             }
             DatabaseKind::Sqlite => {
                 let options = SqliteConnectOptions::from_str(url)?
@@ -66,7 +83,7 @@ impl Pool {
                     .busy_timeout(config.acquire_timeout);
                 // A SQLite connection is a file handle in this process: nothing can break it
                 // between uses, so the ping before each acquire (a worker-thread round trip,
-                // ~7% of a request's CPU in bench/) buys nothing. PostgreSQL keeps it.
+                // ~7% of a request's CPU in bench/) buys nothing.
                 Pool::Sqlite(
                     pool_options(config)
                         .test_before_acquire(false)
@@ -111,6 +128,9 @@ impl Pool {
         }
     }
 }
+
+/// A pooled PostgreSQL connection idle at least this long is pinged before a request uses it.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 fn pool_options<DB: sqlx::Database>(config: &DatabaseConfig) -> sqlx::pool::PoolOptions<DB> {
     sqlx::pool::PoolOptions::new()

@@ -52,6 +52,24 @@ impl Database {
         .expect("terminate connections")
     }
 
+    /// Terminates every connection to this database, but only once all of them have been idle
+    /// for at least `idle_ms` (checked and done in one statement); returns how many were
+    /// terminated, 0 when some connection was in use more recently.
+    pub async fn kill_connections_idle_for(&self, idle_ms: u32) -> i64 {
+        sqlx::query_scalar(
+            "WITH theirs AS (SELECT pid, state, state_change FROM pg_stat_activity \
+                             WHERE datname = $1 AND pid <> pg_backend_pid()) \
+             SELECT count(pg_terminate_backend(pid)) FROM theirs \
+             WHERE NOT EXISTS (SELECT 1 FROM theirs WHERE state <> 'idle' \
+                               OR clock_timestamp() - state_change < make_interval(secs => $2::float8 / 1000))",
+        )
+        .bind(&self.name)
+        .bind(f64::from(idle_ms))
+        .fetch_one(&self.admin)
+        .await
+        .expect("terminate idle connections")
+    }
+
     /// Refuses (or allows again) every new connection to this database, superusers included.
     pub async fn refuse_connections(&self, refuse: bool) {
         let allow = if refuse { "false" } else { "true" };

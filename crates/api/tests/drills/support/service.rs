@@ -149,6 +149,11 @@ impl Service {
         assert!(status.success(), "kill -TERM failed");
     }
 
+    /// Sends SIGKILL at once (no process spawned in between): a crash, nothing flushed.
+    pub fn sigkill(&mut self) {
+        self.child.start_kill().expect("SIGKILL backend-api");
+    }
+
     /// Waits for the exit; returns its status and how long it took. Fails after `within`.
     pub async fn wait_exit(&mut self, within: Duration) -> (ExitStatus, Duration) {
         let started = Instant::now();
