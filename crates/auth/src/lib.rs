@@ -19,8 +19,11 @@
 //! - `jwk` — JWK / JWKS parsing and usability rules; `ed25519` — refused Ed25519 encodings.
 //! - `claims` — `exp`, `nbf`, `iat`, `aud`, user-id checks.
 //! - `provider` — one identity provider's settings; Better Auth defaults.
-//! - `discovery` — OpenID discovery and the `internal_url` back-channel rewrite.
-//! - `jwks/` — bounded HTTP fetch and the per-provider key cache (refresh, single-flight, stale-if-error).
+//! - `back_channel` — the discovery URL and the `internal_url` rewrite (pure URL functions).
+//! - `fetch/` — the one bounded HTTP GET (typed [`FetchError`], hop-by-hop [`Traced`]), used by
+//!   the key cache, discovery and `backend-api doctor`.
+//! - `discovery` — OpenID discovery document → `jwks_uri`.
+//! - `jwks/` — the per-provider key cache (refresh, single-flight, stale-if-error).
 //! - `token_cache` — bounded verified-token cache.
 //! - `routing` — `iss` → provider and header `alg` policy; `key_lookup` — kid → key, refresh on a miss.
 //! - `verifier` — the decision pipeline; `explain` — the same decision step by step.
@@ -31,6 +34,7 @@
 #![warn(missing_docs)]
 
 mod algorithm;
+mod back_channel;
 mod claims;
 mod clock;
 mod dev_key;
@@ -38,6 +42,7 @@ mod discovery;
 mod ed25519;
 mod error;
 mod explain;
+mod fetch;
 mod json;
 mod jwk;
 mod jwks;
@@ -55,10 +60,11 @@ mod verifier;
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use dev_key::{DevKeyError, DevelopmentKey};
+pub use discovery::DiscoveryDocument;
 pub use error::{AuthError, InitError, Reason};
 pub use explain::{Explanation, Step, StepOutcome};
+pub use fetch::{FetchError, Fetched, Fetcher, Hop, MAX_REDIRECTS, Traced, redirect_refusal};
 pub use jwk::{Jwk, JwkSet, JwkSetError, RejectedKey};
-pub use jwks::{MAX_REDIRECTS, redirect_refusal};
 pub use observe::{
     AUTH_FAILURES, AUTH_SUCCESS, JWKS_FETCHES, JWKS_KEY_SET_AGE, JWKS_KEYS, TOKEN_CACHE_HITS,
     TOKEN_CACHE_MISSES, describe_metrics,

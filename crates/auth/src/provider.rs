@@ -132,12 +132,12 @@ impl ProviderConfig {
     /// issuer's origin (the back channel), else `url` itself. For `doctor`, which must
     /// probe exactly the URLs the verifier fetches.
     pub fn back_channel(&self, url: &Url) -> Url {
-        crate::discovery::rewrite(url, &self.issuer, self.internal_url.as_ref())
+        crate::back_channel::rewrite(url, &self.issuer, self.internal_url.as_ref())
     }
 
     /// The discovery document URL the verifier reads (after the back-channel rewrite).
     pub fn discovery_url(&self) -> Result<Url, String> {
-        Ok(self.back_channel(&crate::discovery::configuration_url(&self.issuer)?))
+        Ok(self.back_channel(&crate::back_channel::configuration_url(&self.issuer)?))
     }
 
     /// Checks this provider alone (cross-provider checks are in the verifier).

@@ -136,18 +136,6 @@ async fn everything(raw: &RawConfig, deadline: Deadline) -> Vec<Finding> {
     };
     let mut findings = config_checks::check(&config, raw);
     findings.extend(mcp::check(&config));
-    let client = match probe::client() {
-        Ok(client) => client,
-        Err(error) => {
-            findings.push(Finding::fail(
-                codes::DOCTOR_ERROR,
-                "doctor",
-                format!("cannot build an HTTP client: {error:?}"),
-                "report this as a bug",
-            ));
-            return findings;
-        }
-    };
     // The service's own verifier confirms, end to end, what the probes saw (never built for the
     // development key, which would create its key file).
     let verifier = (!config.auth.uses_development_key())
@@ -155,10 +143,9 @@ async fn everything(raw: &RawConfig, deadline: Deadline) -> Vec<Finding> {
         .flatten();
     let mut tasks = tokio::task::JoinSet::new();
     for (index, provider) in config.auth.providers.iter().cloned().enumerate() {
-        let client = client.clone();
         let verifier = verifier.clone();
         tasks.spawn(async move {
-            let mut found = providers::check(&provider, &client, deadline).await;
+            let mut found = providers::check(&provider, deadline).await;
             if let Some(verifier) =
                 verifier.filter(|_| found.iter().all(|f| f.severity != Severity::Fail))
             {

@@ -8,10 +8,10 @@
 
 /// PostgreSQL connections killed and refused while writes run.
 mod database_outage;
-/// Slowloris heads and a flood of 8,000 connections: bounded memory, probes and traffic go on.
-mod hostile_connections;
 /// nginx `auth_request` to `/auth/verify` in front of an app: identity, refusals, rotation.
 mod forward_auth;
+/// Slowloris heads and a flood of 8,000 connections: bounded memory, probes and traffic go on.
+mod hostile_connections;
 /// JWKS endpoint down, slow or returning garbage during authenticated traffic.
 mod jwks_outage;
 /// Replicas behind nginx restarted one at a time under load.
