@@ -26,6 +26,7 @@
 //! - `jwks/` — the per-provider key cache (refresh, single-flight, stale-if-error).
 //! - `token_cache` — bounded verified-token cache.
 //! - `routing` — `iss` → provider and header `alg` policy; `key_lookup` — kid → key, refresh on a miss.
+//! - `verified` — [`VerifiedToken`], the accepted token (shared by verifier, explain, token cache).
 //! - `verifier` — the decision pipeline; `explain` — the same decision step by step.
 //! - `error` — reason codes, [`AuthError`], [`InitError`]; `status` — key-set health.
 //! - `clock`, `secret`, `dev_key` — time source, HMAC secret, development key.
@@ -55,6 +56,7 @@ mod routing;
 mod secret;
 mod status;
 mod token_cache;
+mod verified;
 mod verifier;
 
 pub use algorithm::{Algorithm, UnknownAlgorithm};
@@ -69,7 +71,7 @@ pub use observe::{
     AUTH_FAILURES, AUTH_SUCCESS, JWKS_FETCHES, JWKS_KEY_SET_AGE, JWKS_KEYS, TOKEN_CACHE_HITS,
     TOKEN_CACHE_MISSES, describe_metrics,
 };
-pub use provider::{DEFAULT_LEEWAY, KeySource, ProviderConfig};
+pub use provider::{DEFAULT_LEEWAY, KeySource, ProviderConfig, validate_all as validate_providers};
 pub use redact::{RedactedUrl, redact_url};
 pub use secret::HmacSecret;
 pub use status::{KeySetState, ProviderStatus};

@@ -219,6 +219,26 @@ impl fmt::Debug for ProviderConfig {
     }
 }
 
+/// Checks a whole provider list as [`crate::Verifier::new`] does (each provider, unique names,
+/// unique issuers), without building anything: configuration validation calls this.
+pub fn validate_all(providers: &[ProviderConfig]) -> Result<(), InitError> {
+    for (i, provider) in providers.iter().enumerate() {
+        provider.validate()?;
+        let earlier = &providers[..i];
+        if let Some(other) = earlier.iter().find(|p| p.name == provider.name) {
+            return Err(InitError::DuplicateName(other.name.clone()));
+        }
+        if let Some(first) = earlier.iter().find(|p| p.issuer == provider.issuer) {
+            return Err(InitError::DuplicateIssuer {
+                issuer: provider.issuer.clone(),
+                first: first.name.clone(),
+                second: provider.name.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

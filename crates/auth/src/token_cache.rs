@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
-use crate::verifier::VerifiedToken;
+use crate::verified::VerifiedToken;
 
 /// What was verified, and what must still hold for it to count.
 #[derive(Debug)]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use backend_api_auth::{HmacSecret, ProviderConfig, Verifier, VerifierConfig};
+use backend_api_auth::{HmacSecret, ProviderConfig};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::sqlite::SqliteConnectOptions;
 
@@ -132,7 +132,7 @@ pub(super) fn parse_auth(
         }
     }
     if errors.0.is_empty() && !providers.is_empty() {
-        check_with_verifier(&providers, errors);
+        check_with_core(&providers, errors);
     }
     AuthConfig {
         providers,
@@ -264,12 +264,9 @@ fn with_hs256(
 
 /// Lets the core validate what it will be given (duplicate issuers, HS algorithms without a
 /// secret…) now, so those problems are reported with the others.
-fn check_with_verifier(providers: &[ProviderConfig], errors: &mut Errors) {
-    let config = VerifierConfig {
-        providers: providers.to_vec(),
-        ..VerifierConfig::default()
-    };
-    if let Err(error) = Verifier::new(config) {
+fn check_with_core(providers: &[ProviderConfig], errors: &mut Errors) {
+    // The core's own rules, without building a verifier (no HTTP client, no key caches).
+    if let Err(error) = backend_api_auth::validate_providers(providers) {
         errors.push(
             env::AUTH_PROVIDERS_FILE,
             None,
