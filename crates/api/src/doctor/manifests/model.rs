@@ -356,7 +356,8 @@ impl Objects {
                     ("stringData", false),
                     ("binaryData", false),
                 ] {
-                    let entries: BTreeMap<String, serde_norway::Value> = from_value(field(section))?;
+                    let entries: BTreeMap<String, serde_norway::Value> =
+                        from_value(field(section))?;
                     for (key, value) in entries {
                         let text = value.as_str().and_then(|v| {
                             if encoded {
