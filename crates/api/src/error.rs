@@ -251,10 +251,10 @@ impl ApiError {
                 "token refused"
             ),
             ApiError::Internal(cause) => {
-                tracing::error!(cause = %format!("{cause:#}"), "request failed")
+                tracing::error!(cause = %format!("{cause:#}"), "request failed");
             }
             ApiError::DatabaseUnavailable(reason) => {
-                tracing::warn!(reason = %reason, "request refused: database unavailable")
+                tracing::warn!(reason = %reason, "request refused: database unavailable");
             }
             _ => {}
         }

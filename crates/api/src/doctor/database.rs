@@ -152,7 +152,7 @@ async fn applied(conn: Conn) -> Result<Applied, sqlx::Error> {
 fn connection_failure(target: &str, error: &sqlx::Error) -> Finding {
     let diagnosis = diagnose(error);
     let sqlstate = match error {
-        sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
+        sqlx::Error::Database(db) => db.code().map(std::borrow::Cow::into_owned),
         _ => None,
     };
     let observed = format!("{target}: {}", diagnosis.reason);

@@ -69,7 +69,7 @@ pub(crate) async fn connect(
             Err(_) => return Err(ProbeError::Timeout),
             Ok(Ok(_stream)) => return Ok(*address),
             Ok(Err(error)) if error.kind() == ErrorKind::ConnectionRefused => {
-                last = ProbeError::Refused
+                last = ProbeError::Refused;
             }
             Ok(Err(error)) => last = ProbeError::Other(error.to_string()),
         }

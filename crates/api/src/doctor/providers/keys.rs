@@ -173,7 +173,10 @@ pub(crate) async fn verifier_loads_keys(
         ),
         Ok(Ok(())) => {
             let status = verifier.status().into_iter().find(|s| s.name == provider);
-            if let Some(problem) = status.as_ref().and_then(|s| s.problem()) {
+            if let Some(problem) = status
+                .as_ref()
+                .and_then(backend_api_auth::ProviderStatus::problem)
+            {
                 return Finding::fail(
                     codes::KEYS_NO_USABLE_ALG,
                     subject,
