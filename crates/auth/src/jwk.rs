@@ -299,7 +299,7 @@ fn bytes_member(obj: &Map<String, Value>, name: &str) -> Result<Vec<u8>, String>
 }
 
 fn truncate(s: &str) -> String {
-    s.chars().take(40).collect()
+    crate::text::truncated(s, 40)
 }
 
 /// A key in a set that will not be used, and why.

@@ -30,6 +30,7 @@
 //! - `verifier` — the decision pipeline; `explain` — the same decision step by step.
 //! - `error` — reason codes, [`AuthError`], [`InitError`]; `status` — key-set health.
 //! - `clock`, `secret`, `dev_key` — time source, HMAC secret, development key.
+//! - `text` — hex, secret fingerprints, truncation of untrusted text (one definition each).
 //! - `redact` — URLs shown without their credentials (`user:***@`).
 //! - `observe` — metric names and descriptions.
 #![warn(missing_docs)]
@@ -55,6 +56,7 @@ mod redact;
 mod routing;
 mod secret;
 mod status;
+mod text;
 mod token_cache;
 mod verified;
 mod verifier;
@@ -75,4 +77,5 @@ pub use provider::{DEFAULT_LEEWAY, KeySource, ProviderConfig, validate_all as va
 pub use redact::{RedactedUrl, redact_url};
 pub use secret::HmacSecret;
 pub use status::{KeySetState, ProviderStatus};
+pub use text::{fingerprint, hex, truncated};
 pub use verifier::{FetchSettings, VerifiedToken, Verifier, VerifierConfig};

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 
 use super::Outcome;
 use crate::config::RawConfig;
-use crate::doctor::{self, Deadline, Finding, Report};
+use crate::doctor::{self, Code, Deadline, Finding, Report};
 
 /// `backend-api doctor [--json] [--timeout S] [token [JWT|-] | manifests <file|->]`
 #[derive(Args, Debug)]
@@ -94,7 +94,7 @@ fn with_runtime<F: Future<Output = Report>>(work: impl FnOnce() -> F) -> Report 
         }
         Err(error) => Report {
             findings: vec![Finding::fail(
-                doctor::DOCTOR_ERROR,
+                Code::DoctorError,
                 "doctor",
                 format!("cannot start the async runtime: {error}"),
                 "check the process limits (threads, file descriptors)",

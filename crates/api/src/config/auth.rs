@@ -14,9 +14,12 @@ use sqlx::sqlite::SqliteConnectOptions;
 use super::collect::{Errors, http_url, parse_bool, seconds};
 use super::{AuthConfig, DatabaseConfig, DatabaseKind, Environment, RawConfig, env, providers};
 
+/// The development key's file name when there is no SQLite file to put it beside.
+pub(crate) const DEV_KEY_FILE: &str = "backend-api.dev-key";
+
 /// The development key lives beside the SQLite file (`backend-api.db` → `backend-api.dev-key`).
 fn default_dev_key_file(database: &DatabaseConfig) -> PathBuf {
-    let fallback = PathBuf::from("backend-api.dev-key");
+    let fallback = PathBuf::from(DEV_KEY_FILE);
     if database.kind != DatabaseKind::Sqlite {
         return fallback;
     }
@@ -26,7 +29,7 @@ fn default_dev_key_file(database: &DatabaseConfig) -> PathBuf {
             if file.as_os_str().is_empty() || file.to_string_lossy().starts_with("file:") {
                 fallback
             } else {
-                file.with_extension("dev-key")
+                file.with_extension(DEV_KEY_FILE.rsplit('.').next().unwrap_or("dev-key"))
             }
         }
         Err(_) => fallback,

@@ -18,7 +18,7 @@ mod providers;
 pub(crate) mod render;
 mod token;
 
-pub(crate) use codes::DOCTOR_ERROR;
+pub(crate) use codes::Code;
 pub(crate) use finding::{Finding, Report};
 pub(crate) use manifests::read_input as read_manifests;
 pub(crate) use probe::Deadline;
@@ -94,7 +94,7 @@ pub(crate) async fn everything(raw: &RawConfig, deadline: Deadline) -> Report {
             match joined {
                 Ok(result) => results.push(result),
                 Err(error) => crashed.push(Finding::fail(
-                    codes::DOCTOR_ERROR,
+                    Code::DoctorError,
                     "doctor",
                     format!("a check stopped unexpectedly: {error}"),
                     "report this as a bug, with the rest of this report",
@@ -105,7 +105,7 @@ pub(crate) async fn everything(raw: &RawConfig, deadline: Deadline) -> Report {
     .await;
     if collected.is_err() {
         findings.push(Finding::fail(
-            codes::DOCTOR_TIMEOUT,
+            Code::DoctorTimeout,
             "doctor",
             "some checks did not finish within --timeout",
             "raise --timeout, or look at the checks missing from this report",

@@ -10,7 +10,7 @@ use url::Url;
 
 use super::reach::describe;
 use super::{Document, Run};
-use crate::doctor::codes;
+use crate::doctor::codes::Code;
 use crate::doctor::finding::Finding;
 use crate::doctor::probe;
 
@@ -22,7 +22,7 @@ impl Run<'_> {
             Ok(url) => url,
             Err(error) => {
                 self.findings.push(Finding::fail(
-                    codes::DISCOVERY_INVALID,
+                    Code::DiscoveryInvalid,
                     subject,
                     error,
                     "set an http(s) issuer URL",
@@ -37,7 +37,7 @@ impl Run<'_> {
             Ok(document) => document,
             Err(error) => {
                 self.findings.push(Finding::fail(
-                    codes::DISCOVERY_INVALID,
+                    Code::DiscoveryInvalid,
                     &subject,
                     error,
                     "check the issuer URL, or configure jwks_url instead of discovery",
@@ -48,7 +48,7 @@ impl Run<'_> {
         let jwks_uri = document.jwks_uri.clone();
         let jwks_url = self.provider.back_channel(&jwks_uri);
         self.findings.push(Finding::ok(
-            codes::DISCOVERY_OK,
+            Code::DiscoveryOk,
             &subject,
             format!(
                 "{shown} -> jwks_uri {} (fetched as {})",
@@ -70,7 +70,7 @@ impl Run<'_> {
             return;
         }
         self.findings.push(Finding::warn(
-            codes::ISSUER_MISMATCH,
+            Code::IssuerMismatch,
             self.subject("issuer"),
             format!(
                 "{shown} advertises issuer {advertised}, the configured issuer is {}; tokens are matched on the \
@@ -105,7 +105,7 @@ impl Run<'_> {
             }
             if let Err(error) = probe::resolve(&host, port, self.deadline).await {
                 self.findings.push(Finding::warn(
-                    codes::DISCOVERY_UNRESOLVABLE_ISSUER,
+                    Code::DiscoveryUnresolvableIssuer,
                     self.subject("front channel"),
                     format!(
                         "the discovery document's {field} sends browsers to {host}, which does not resolve from \

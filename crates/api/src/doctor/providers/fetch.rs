@@ -6,7 +6,7 @@ use url::Url;
 
 use super::reach::network_failure;
 use super::{Document, Run};
-use crate::doctor::codes;
+use crate::doctor::codes::Code;
 use crate::doctor::finding::Finding;
 use crate::doctor::probe::{self, ProbeError};
 
@@ -64,13 +64,13 @@ impl Run<'_> {
         let shown = RedactedUrl::new(url);
         let subject = self.subject(document.label());
         let (host, port) = probe::host_port(url).unwrap_or_else(|| ("?".to_owned(), 0));
-        let code = |jwks: &'static str| match document {
+        let code = |jwks: Code| match document {
             Document::Jwks => jwks,
-            Document::Discovery => codes::DISCOVERY_INVALID,
+            Document::Discovery => Code::DiscoveryInvalid,
         };
         match error {
             FetchError::Timeout { .. } => Finding::fail(
-                codes::HTTP_TIMEOUT,
+                Code::HttpTimeout,
                 subject,
                 format!("GET {shown}: connected, but no answer before the deadline"),
                 format!(
@@ -79,7 +79,7 @@ impl Run<'_> {
                 ),
             ),
             FetchError::Unresolvable { host, detail, .. } => Finding::fail(
-                codes::DNS_UNRESOLVABLE,
+                Code::DnsUnresolvable,
                 self.subject(&format!("DNS {host}")),
                 format!("{host} does not resolve (name not resolved: {detail})"),
                 self.unresolvable_fix(host),
@@ -94,19 +94,19 @@ impl Run<'_> {
                 )
             }
             FetchError::Status { status: 404, .. } => Finding::fail(
-                code(codes::JWKS_NOT_FOUND),
+                code(Code::JwksNotFound),
                 subject,
                 format!("GET {shown} -> 404 Not Found"),
                 self.not_found_fix(url, document),
             ),
             FetchError::Status { status, .. } => Finding::fail(
-                code(codes::JWKS_HTTP_STATUS),
+                code(Code::JwksHttpStatus),
                 subject,
                 format!("GET {shown} -> HTTP {status}"),
                 "the provider answered with an error: check its pods and logs",
             ),
             FetchError::Html { content_type, .. } => Finding::fail(
-                code(codes::JWKS_HTML),
+                code(Code::JwksHtml),
                 subject,
                 format!(
                     "GET {shown} -> 200 but HTML ({}), a login or error page, not a {}",
@@ -116,7 +116,7 @@ impl Run<'_> {
                 self.not_found_fix(url, document),
             ),
             FetchError::TooLarge { .. } => Finding::fail(
-                code(codes::JWKS_NOT_JSON),
+                code(Code::JwksNotJson),
                 subject,
                 format!("{error}, the most the verifier reads"),
                 "point the URL at the document itself; a real key set is a few KiB",

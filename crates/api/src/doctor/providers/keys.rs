@@ -8,7 +8,7 @@ use backend_api_auth::{Algorithm, Hop, JwkSet, RedactedUrl, Verifier};
 use url::Url;
 
 use super::{Document, Run};
-use crate::doctor::codes;
+use crate::doctor::codes::Code;
 use crate::doctor::finding::Finding;
 use crate::doctor::probe::{self, Deadline};
 
@@ -27,21 +27,21 @@ impl Run<'_> {
         // The same parse as the verifier's: a key it would not use is not counted here either.
         match JwkSet::from_json(&fetched.body) {
             Ok(set) if set.is_empty() && set.rejected().is_empty() => self.findings.push(Finding::fail(
-                codes::JWKS_EMPTY,
+                Code::JwksEmpty,
                 subject,
                 format!("GET {shown} -> {{\"keys\": []}}: no key to verify with"),
                 "the provider has not generated signing keys yet: Better Auth creates them on the first token \
                  (sign in once) in its jwks table; check the frontend logs, then restart the frontend",
             )),
             Ok(set) if set.is_empty() => self.findings.push(Finding::fail(
-                codes::KEYS_NO_USABLE_ALG,
+                Code::KeysNoUsableAlg,
                 subject,
                 format!("GET {shown}: no usable signing key ({})", unusable(&set)),
                 "publish asymmetric signing keys (OKP Ed25519, EC P-256/384/521, RSA >= 2048 with exponent \
                  65537) with use=sig",
             )),
             Err(error) => self.findings.push(Finding::fail(
-                codes::JWKS_NOT_JSON,
+                Code::JwksNotJson,
                 subject,
                 format!(
                     "GET {shown} -> 200 {}: {error}",
@@ -53,7 +53,7 @@ impl Run<'_> {
         }
         if elapsed > SLOW_ANSWER {
             self.findings.push(Finding::warn(
-                codes::JWKS_SLOW,
+                Code::JwksSlow,
                 self.subject("JWKS response time"),
                 format!("GET {shown} took {} ms", elapsed.as_millis()),
                 "the provider is slow: check its load; keys are cached, but a slow fetch delays the first \
@@ -85,7 +85,7 @@ impl Run<'_> {
         let subject = self.subject("JWKS");
         if usable.is_empty() {
             self.findings.push(Finding::fail(
-                codes::KEYS_NO_USABLE_ALG,
+                Code::KeysNoUsableAlg,
                 subject,
                 format!(
                     "the {} key(s) at {shown} verify only {}; this provider allows {}",
@@ -109,7 +109,7 @@ impl Run<'_> {
             observed.push_str(&format!("; unusable, never used: {}", unusable(set)));
         }
         self.findings
-            .push(Finding::ok(codes::JWKS_OK, subject, observed));
+            .push(Finding::ok(Code::JwksOk, subject, observed));
     }
 
     /// Compares the provider's `Date` header with this machine's clock, once per provider.
@@ -126,7 +126,7 @@ impl Run<'_> {
         let direction = if skew > 0 { "ahead of" } else { "behind" };
         if skew.abs() - slack > leeway {
             self.findings.push(Finding::fail(
-                codes::CLOCK_SKEW,
+                Code::ClockSkew,
                 subject,
                 format!(
                     "the provider's clock is {} s {direction} this machine's (Date header), more than the {leeway} s \
@@ -139,7 +139,7 @@ impl Run<'_> {
             ));
         } else {
             self.findings.push(Finding::ok(
-                codes::CLOCK_OK,
+                Code::ClockOk,
                 subject,
                 format!("clocks agree within {} s (leeway {leeway} s)", skew.abs()),
             ));
@@ -157,13 +157,13 @@ pub(crate) async fn verifier_loads_keys(
     let subject = format!("provider {provider}: verifier");
     match tokio::time::timeout(deadline.remaining(), verifier.refresh(provider)).await {
         Err(_) => Finding::fail(
-            codes::DOCTOR_TIMEOUT,
+            Code::DoctorTimeout,
             subject,
             "the verifier did not finish fetching the keys before the deadline",
             "raise --timeout",
         ),
         Ok(Err(error)) => Finding::fail(
-            error.reason().code(),
+            Code::Refused(error.reason()),
             subject,
             error.message().to_owned(),
             error
@@ -178,7 +178,7 @@ pub(crate) async fn verifier_loads_keys(
                 .and_then(backend_api_auth::ProviderStatus::problem)
             {
                 return Finding::fail(
-                    codes::KEYS_NO_USABLE_ALG,
+                    Code::KeysNoUsableAlg,
                     subject,
                     problem,
                     "the provider must publish at least one usable signing key; see the JWKS finding above",
@@ -186,7 +186,7 @@ pub(crate) async fn verifier_loads_keys(
             }
             let (count, url) = status.map_or((0, None), |s| (s.key_count, s.jwks_url));
             Finding::ok(
-                codes::KEYS_LOADED,
+                Code::KeysLoaded,
                 subject,
                 format!(
                     "the service's verifier loaded {count} key(s) from {}",

@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 use backend_api_auth::{FetchSettings, Fetcher, KeySource, ProviderConfig};
 
-use super::codes;
+use super::codes::Code;
 use super::finding::Finding;
 use super::probe::Deadline;
 
@@ -32,7 +32,7 @@ pub(crate) async fn check(provider: &ProviderConfig, deadline: Deadline) -> Vec<
         Ok(fetcher) => fetcher,
         Err(error) => {
             return vec![Finding::fail(
-                codes::DOCTOR_ERROR,
+                Code::DoctorError,
                 "doctor",
                 format!("cannot build an HTTP client: {error}"),
                 "report this as a bug",
@@ -78,10 +78,10 @@ enum Document {
 }
 
 impl Document {
-    fn redirect_code(self) -> &'static str {
+    fn redirect_code(self) -> Code {
         match self {
-            Document::Discovery => codes::DISCOVERY_REDIRECT,
-            Document::Jwks => codes::JWKS_REDIRECT,
+            Document::Discovery => Code::DiscoveryRedirect,
+            Document::Jwks => Code::JwksRedirect,
         }
     }
 

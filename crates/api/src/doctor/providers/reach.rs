@@ -6,7 +6,7 @@ use backend_api_auth::RedactedUrl;
 use url::Url;
 
 use super::Run;
-use crate::doctor::codes;
+use crate::doctor::codes::Code;
 use crate::doctor::finding::Finding;
 use crate::doctor::probe::{self, ProbeError};
 
@@ -27,12 +27,12 @@ impl Run<'_> {
         let subject = self.subject(&format!("DNS {host} (public issuer host)"));
         match probe::resolve(&host, port, self.deadline).await {
             Ok(addresses) => self.findings.push(Finding::ok(
-                codes::DNS_OK,
+                Code::DnsOk,
                 subject,
                 format!("{host} resolves to {}", addresses[0].ip()),
             )),
             Err(error) => self.findings.push(Finding::warn(
-                codes::DNS_UNRESOLVABLE,
+                Code::DnsUnresolvable,
                 subject,
                 format!(
                     "{host} does not resolve from here ({}); keys are fetched through internal_url {}",
@@ -48,7 +48,7 @@ impl Run<'_> {
     pub(super) async fn reachable(&mut self, url: &Url, subject: &str) -> bool {
         let Some((host, port)) = probe::host_port(url) else {
             self.findings.push(Finding::fail(
-                codes::NETWORK_ERROR,
+                Code::NetworkError,
                 subject,
                 format!("{} has no host", RedactedUrl::new(url)),
                 "configure an http(s) URL with a host",
@@ -97,7 +97,7 @@ impl Run<'_> {
             Err(error) => {
                 let fix = self.unresolvable_fix(host);
                 self.findings.push(Finding::fail(
-                    codes::DNS_UNRESOLVABLE,
+                    Code::DnsUnresolvable,
                     subject,
                     format!("{host} does not resolve ({})", describe(&error)),
                     fix,
@@ -112,12 +112,12 @@ impl Run<'_> {
             format!("{host} resolves to {}", ips.join(", "))
         };
         self.findings
-            .push(Finding::ok(codes::DNS_OK, subject, observed));
+            .push(Finding::ok(Code::DnsOk, subject, observed));
         let subject = self.subject(&format!("TCP {host}:{port}"));
         match probe::connect(&addresses, self.deadline).await {
             Ok(address) => {
                 self.findings.push(Finding::ok(
-                    codes::TCP_OK,
+                    Code::TcpOk,
                     subject,
                     format!("connected to {address}"),
                 ));
@@ -134,28 +134,27 @@ impl Run<'_> {
 }
 
 /// The code and fix for a connection that did not open.
-pub(super) fn network_failure(error: &ProbeError, host: &str, port: u16) -> (&'static str, String) {
+pub(super) fn network_failure(error: &ProbeError, host: &str, port: u16) -> (Code, String) {
     match error {
         ProbeError::Refused => (
-            codes::TCP_REFUSED,
+            Code::TcpRefused,
             format!(
                 "nothing listens on {host}:{port}: check the provider's pods are running and ready and the \
                  Service has endpoints (`kubectl get endpoints`), and the port in the URL"
             ),
         ),
         ProbeError::Timeout => (
-            codes::TCP_TIMEOUT,
+            Code::TcpTimeout,
             format!(
                 "packets to {host}:{port} are dropped: check NetworkPolicy egress allows TCP {port} (the pod \
                  port behind the Service) and any firewall"
             ),
         ),
-        ProbeError::Unresolvable(_) => (
-            codes::DNS_UNRESOLVABLE,
-            format!("check the host name {host}"),
-        ),
+        ProbeError::Unresolvable(_) => {
+            (Code::DnsUnresolvable, format!("check the host name {host}"))
+        }
         ProbeError::Other(_) => (
-            codes::NETWORK_ERROR,
+            Code::NetworkError,
             format!(
                 "check the scheme (http vs https), TLS certificates and routing to {host}:{port}"
             ),

@@ -242,11 +242,7 @@ pub(crate) fn fingerprint(task: &tasks::NewTask) -> String {
         }
         None => hasher.update([0]),
     }
-    hasher
-        .finalize()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    backend_api_auth::hex(&hasher.finalize())
 }
 
 /// `/api/{user_id}/tasks/{id}` with the user id percent-encoded as a path segment.
