@@ -2,6 +2,9 @@
 //! (`helm template` output, `kubectl get -o yaml`, including `kind: List`).
 //!
 //! Unknown kinds and fields are ignored; this is not a Kubernetes schema validator.
+//!
+//! Over 450 lines only with its unit tests: the code (about 410 lines) is the object model and its
+//! one parser, which read together.
 
 use std::collections::BTreeMap;
 
