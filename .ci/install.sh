@@ -9,6 +9,11 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install --locked cargo-nextest
 fi
 
+# --- Lint gates (.ci/lint.sh): cargo-deny, pinned; clippy and rustfmt come with the toolchain ---
+if ! cargo deny --version 2>/dev/null | grep -q '^cargo-deny 0.18.3$'; then
+  cargo install --locked cargo-deny --version 0.18.3
+fi
+
 # --- PostgreSQL: the Postgres contract tests are not optional ------------------
 if ! pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
   if ! command -v pg_ctlcluster >/dev/null 2>&1; then

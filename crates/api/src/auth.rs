@@ -96,7 +96,7 @@ impl FromRequestParts<AppState> for TaskOwner {
         let user = AuthUser::from_request_parts(parts, state).await?;
         let path_user = path_user_id(parts, state).await?;
         if path_user.as_deref() != Some(user.user_id.as_str()) {
-            metrics::counter!("auth_failures_total", "reason" => "user_mismatch", "provider" => user.provider.clone())
+            metrics::counter!(backend_api_auth::AUTH_FAILURES, "reason" => "user_mismatch", "provider" => user.provider.clone())
                 .increment(1);
             tracing::info!(
                 code = "user_mismatch",

@@ -72,8 +72,17 @@ pub enum ApiError {
     /// The database cannot be used now; the reason is safe to show (no password).
     DatabaseUnavailable(String),
     Timeout,
-    /// A bug or an unexpected failure; the message is logged, never sent.
-    Internal(String),
+    /// A bug or an unexpected failure; its cause chain is logged (by [`ApiError::log`]), never sent.
+    Internal(anyhow::Error),
+}
+
+impl From<crate::db::DbError> for ApiError {
+    fn from(error: crate::db::DbError) -> ApiError {
+        match error {
+            crate::db::DbError::Unavailable(reason) => ApiError::DatabaseUnavailable(reason),
+            query @ crate::db::DbError::Query(_) => ApiError::Internal(query.into()),
+        }
+    }
 }
 
 /// Seconds a client should wait before retrying a 503 caused by the database.
@@ -104,7 +113,7 @@ impl ApiError {
             ApiError::IdempotencyKeyReused,
             ApiError::DatabaseUnavailable(String::new()),
             ApiError::Timeout,
-            ApiError::Internal(String::new()),
+            ApiError::Internal(anyhow::anyhow!("sample")),
         ]);
         all
     }
@@ -241,9 +250,11 @@ impl ApiError {
                 fix = error.hint(),
                 "token refused"
             ),
-            ApiError::Internal(cause) => tracing::error!(cause = %cause, "request failed"),
+            ApiError::Internal(cause) => {
+                tracing::error!(cause = %format!("{cause:#}"), "request failed");
+            }
             ApiError::DatabaseUnavailable(reason) => {
-                tracing::warn!(reason = %reason, "request refused: database unavailable")
+                tracing::warn!(reason = %reason, "request refused: database unavailable");
             }
             _ => {}
         }

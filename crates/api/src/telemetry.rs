@@ -88,7 +88,7 @@ fn request_id(request: &mut Request) -> HeaderValue {
         Some(value) => value.clone(),
         None => MakeRequestUuid
             .make_request_id(request)
-            .map(|id| id.into_header_value())
+            .map(tower_http::request_id::RequestId::into_header_value)
             .unwrap_or_else(|| HeaderValue::from_static("unknown")),
     }
 }

@@ -250,7 +250,7 @@ mod tests {
 
     #[test]
     fn codes_are_unique_and_snake_case() {
-        let mut codes: Vec<_> = Reason::ALL.iter().map(|r| r.code()).collect();
+        let mut codes: Vec<_> = Reason::ALL.iter().map(super::Reason::code).collect();
         assert!(
             codes
                 .iter()

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::error::AuthError;
-use crate::verifier::VerifiedToken;
+use crate::verified::VerifiedToken;
 
 /// How one step went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

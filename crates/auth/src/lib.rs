@@ -19,18 +19,24 @@
 //! - `jwk` — JWK / JWKS parsing and usability rules; `ed25519` — refused Ed25519 encodings.
 //! - `claims` — `exp`, `nbf`, `iat`, `aud`, user-id checks.
 //! - `provider` — one identity provider's settings; Better Auth defaults.
-//! - `discovery` — OpenID discovery and the `internal_url` back-channel rewrite.
-//! - `jwks/` — bounded HTTP fetch and the per-provider key cache (refresh, single-flight, stale-if-error).
+//! - `back_channel` — the discovery URL and the `internal_url` rewrite (pure URL functions).
+//! - `fetch/` — the one bounded HTTP GET (typed [`FetchError`], hop-by-hop [`Traced`]), used by
+//!   the key cache, discovery and `backend-api doctor`.
+//! - `discovery` — OpenID discovery document → `jwks_uri`.
+//! - `jwks/` — the per-provider key cache (refresh, single-flight, stale-if-error).
 //! - `token_cache` — bounded verified-token cache.
 //! - `routing` — `iss` → provider and header `alg` policy; `key_lookup` — kid → key, refresh on a miss.
+//! - `verified` — [`VerifiedToken`], the accepted token (shared by verifier, explain, token cache).
 //! - `verifier` — the decision pipeline; `explain` — the same decision step by step.
 //! - `error` — reason codes, [`AuthError`], [`InitError`]; `status` — key-set health.
 //! - `clock`, `secret`, `dev_key` — time source, HMAC secret, development key.
+//! - `text` — hex, secret fingerprints, truncation of untrusted text (one definition each).
 //! - `redact` — URLs shown without their credentials (`user:***@`).
 //! - `observe` — metric names and descriptions.
 #![warn(missing_docs)]
 
 mod algorithm;
+mod back_channel;
 mod claims;
 mod clock;
 mod dev_key;
@@ -38,6 +44,7 @@ mod discovery;
 mod ed25519;
 mod error;
 mod explain;
+mod fetch;
 mod json;
 mod jwk;
 mod jwks;
@@ -49,22 +56,26 @@ mod redact;
 mod routing;
 mod secret;
 mod status;
+mod text;
 mod token_cache;
+mod verified;
 mod verifier;
 
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use dev_key::{DevKeyError, DevelopmentKey};
+pub use discovery::DiscoveryDocument;
 pub use error::{AuthError, InitError, Reason};
 pub use explain::{Explanation, Step, StepOutcome};
+pub use fetch::{FetchError, Fetched, Fetcher, Hop, MAX_REDIRECTS, Traced, redirect_refusal};
 pub use jwk::{Jwk, JwkSet, JwkSetError, RejectedKey};
-pub use jwks::{MAX_REDIRECTS, redirect_refusal};
 pub use observe::{
     AUTH_FAILURES, AUTH_SUCCESS, JWKS_FETCHES, JWKS_KEY_SET_AGE, JWKS_KEYS, TOKEN_CACHE_HITS,
     TOKEN_CACHE_MISSES, describe_metrics,
 };
-pub use provider::{DEFAULT_LEEWAY, KeySource, ProviderConfig};
+pub use provider::{DEFAULT_LEEWAY, KeySource, ProviderConfig, validate_all as validate_providers};
 pub use redact::{RedactedUrl, redact_url};
 pub use secret::HmacSecret;
 pub use status::{KeySetState, ProviderStatus};
+pub use text::{fingerprint, hex, truncated};
 pub use verifier::{FetchSettings, VerifiedToken, Verifier, VerifierConfig};

@@ -132,12 +132,12 @@ impl ProviderConfig {
     /// issuer's origin (the back channel), else `url` itself. For `doctor`, which must
     /// probe exactly the URLs the verifier fetches.
     pub fn back_channel(&self, url: &Url) -> Url {
-        crate::discovery::rewrite(url, &self.issuer, self.internal_url.as_ref())
+        crate::back_channel::rewrite(url, &self.issuer, self.internal_url.as_ref())
     }
 
     /// The discovery document URL the verifier reads (after the back-channel rewrite).
     pub fn discovery_url(&self) -> Result<Url, String> {
-        Ok(self.back_channel(&crate::discovery::configuration_url(&self.issuer)?))
+        Ok(self.back_channel(&crate::back_channel::configuration_url(&self.issuer)?))
     }
 
     /// Checks this provider alone (cross-provider checks are in the verifier).
@@ -217,6 +217,26 @@ impl fmt::Debug for ProviderConfig {
             .field("issuer_setting", &self.issuer_setting)
             .finish()
     }
+}
+
+/// Checks a whole provider list as [`crate::Verifier::new`] does (each provider, unique names,
+/// unique issuers), without building anything: configuration validation calls this.
+pub fn validate_all(providers: &[ProviderConfig]) -> Result<(), InitError> {
+    for (i, provider) in providers.iter().enumerate() {
+        provider.validate()?;
+        let earlier = &providers[..i];
+        if let Some(other) = earlier.iter().find(|p| p.name == provider.name) {
+            return Err(InitError::DuplicateName(other.name.clone()));
+        }
+        if let Some(first) = earlier.iter().find(|p| p.issuer == provider.issuer) {
+            return Err(InitError::DuplicateIssuer {
+                issuer: provider.issuer.clone(),
+                first: first.name.clone(),
+                second: provider.name.clone(),
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

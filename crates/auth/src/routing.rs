@@ -9,10 +9,7 @@ use crate::error::{AuthError, Reason};
 use crate::provider::ProviderConfig;
 use crate::redact::redact_url;
 
-/// Untrusted text is cut to this many characters in messages.
-pub(crate) fn truncated(s: &str, max: usize) -> String {
-    s.chars().take(max).collect()
-}
+pub(crate) use crate::text::truncated;
 
 /// `alg` from the header: `none` in any case and unknown names are refused.
 pub(crate) fn algorithm(name: &str) -> Result<Algorithm, AuthError> {

@@ -2,7 +2,6 @@
 //! compared in constant time, shown only as a short fingerprint.
 
 use aws_lc_rs::hmac;
-use sha2::{Digest, Sha256};
 
 /// Bytes of a shared secret (e.g. `BETTER_AUTH_SECRET`) used for HS256/384/512.
 ///
@@ -19,9 +18,7 @@ impl HmacSecret {
     /// `sha256:` and the first 8 hex digits of SHA-256 of the secret, so two
     /// deployments can be compared without revealing the value.
     pub fn fingerprint(&self) -> String {
-        let digest = Sha256::digest(&self.0);
-        let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
-        format!("sha256:{hex}")
+        crate::text::fingerprint(&self.0)
     }
 
     /// Length in bytes (doctor warns about short secrets).

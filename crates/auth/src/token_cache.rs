@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
-use crate::verifier::VerifiedToken;
+use crate::verified::VerifiedToken;
 
 /// What was verified, and what must still hold for it to count.
 #[derive(Debug)]
@@ -52,7 +52,7 @@ impl TokenCache {
     fn shard(&self, digest: &Digest32) -> std::sync::MutexGuard<'_, HashMap<Digest32, Arc<Entry>>> {
         self.shards[usize::from(digest[0]) % SHARDS]
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub(crate) fn get(&self, digest: &Digest32) -> Option<Arc<Entry>> {

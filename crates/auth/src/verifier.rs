@@ -14,9 +14,10 @@ use crate::claims;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{AuthError, InitError, Reason};
 use crate::explain::{Explanation, StepOutcome, Trace};
+pub use crate::fetch::FetchSettings;
+use crate::fetch::Fetcher;
 use crate::jwk::KeyCheck;
-pub use crate::jwks::FetchSettings;
-use crate::jwks::{Fetcher, KeyCache, cache::Trigger};
+use crate::jwks::{KeyCache, cache::Trigger};
 use crate::jws::Compact;
 use crate::key_lookup::{self, Waits};
 use crate::observe;
@@ -24,6 +25,7 @@ use crate::provider::ProviderConfig;
 use crate::routing;
 use crate::status::ProviderStatus;
 use crate::token_cache::{Entry, TokenCache};
+pub use crate::verified::VerifiedToken;
 
 /// Everything the verifier needs; build it directly (no environment reading here).
 #[derive(Debug, Clone)]
@@ -49,21 +51,6 @@ impl Default for VerifierConfig {
             token_cache_capacity: 16_384,
         }
     }
-}
-
-/// An accepted token.
-#[derive(Debug, Clone, PartialEq)]
-pub struct VerifiedToken {
-    /// The user id (from the provider's user claim).
-    pub user_id: String,
-    /// Name of the provider that vouched for it.
-    pub provider: Arc<str>,
-    /// Its `iss`.
-    pub issuer: String,
-    /// Its `exp`, Unix seconds.
-    pub expires_at: i64,
-    /// All its claims.
-    pub claims: Map<String, Value>,
 }
 
 struct Provider {
@@ -123,22 +110,8 @@ impl Verifier {
         let fetcher = Arc::new(Fetcher::new(config.fetch)?);
         let mut providers = Vec::with_capacity(config.providers.len());
         let mut by_issuer = HashMap::new();
+        crate::provider::validate_all(&config.providers)?;
         for provider in config.providers {
-            provider.validate()?;
-            if let Some(other) = providers
-                .iter()
-                .find(|p: &&Provider| p.config.name == provider.name)
-            {
-                return Err(InitError::DuplicateName(other.config.name.clone()));
-            }
-            if let Some(&i) = by_issuer.get(&provider.issuer) {
-                let first: &Provider = &providers[i];
-                return Err(InitError::DuplicateIssuer {
-                    issuer: provider.issuer.clone(),
-                    first: first.config.name.clone(),
-                    second: provider.name.clone(),
-                });
-            }
             by_issuer.insert(provider.issuer.clone(), providers.len());
             let name: Arc<str> = Arc::from(provider.name.as_str());
             providers.push(Provider {

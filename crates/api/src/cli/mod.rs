@@ -4,6 +4,7 @@
 //! 2 bad usage or configuration. Each subcommand lives in its own file.
 
 mod config;
+mod doctor;
 mod healthcheck;
 mod migrate;
 mod serve;
@@ -38,7 +39,7 @@ pub enum Command {
     /// Probe /health of a running service: exit 0 when it answers 200 (Docker HEALTHCHECK)
     Healthcheck(healthcheck::HealthcheckArgs),
     /// Check configuration, identity providers, database, a token or Kubernetes manifests
-    Doctor(crate::doctor::DoctorArgs),
+    Doctor(doctor::DoctorArgs),
 }
 
 /// How a command ended.
@@ -68,7 +69,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Config(args) => with_config(&cli.config, |config| config::run(&config, &args)),
         Command::Token(args) => token::run(&cli.config, &args),
         Command::Healthcheck(args) => healthcheck::run(&cli.config, &args),
-        Command::Doctor(args) => crate::doctor::run(&cli.config, &args),
+        Command::Doctor(args) => doctor::run(&cli.config, &args),
     }
 }
 

@@ -7,16 +7,19 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use backend_api_auth::{HmacSecret, ProviderConfig, Verifier, VerifierConfig};
+use backend_api_auth::{HmacSecret, ProviderConfig};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::sqlite::SqliteConnectOptions;
 
 use super::collect::{Errors, http_url, parse_bool, seconds};
 use super::{AuthConfig, DatabaseConfig, DatabaseKind, Environment, RawConfig, env, providers};
 
+/// The development key's file name when there is no SQLite file to put it beside.
+pub(crate) const DEV_KEY_FILE: &str = "backend-api.dev-key";
+
 /// The development key lives beside the SQLite file (`backend-api.db` → `backend-api.dev-key`).
 fn default_dev_key_file(database: &DatabaseConfig) -> PathBuf {
-    let fallback = PathBuf::from("backend-api.dev-key");
+    let fallback = PathBuf::from(DEV_KEY_FILE);
     if database.kind != DatabaseKind::Sqlite {
         return fallback;
     }
@@ -26,7 +29,7 @@ fn default_dev_key_file(database: &DatabaseConfig) -> PathBuf {
             if file.as_os_str().is_empty() || file.to_string_lossy().starts_with("file:") {
                 fallback
             } else {
-                file.with_extension("dev-key")
+                file.with_extension(DEV_KEY_FILE.rsplit('.').next().unwrap_or("dev-key"))
             }
         }
         Err(_) => fallback,
@@ -132,7 +135,7 @@ pub(super) fn parse_auth(
         }
     }
     if errors.0.is_empty() && !providers.is_empty() {
-        check_with_verifier(&providers, errors);
+        check_with_core(&providers, errors);
     }
     AuthConfig {
         providers,
@@ -264,12 +267,9 @@ fn with_hs256(
 
 /// Lets the core validate what it will be given (duplicate issuers, HS algorithms without a
 /// secret…) now, so those problems are reported with the others.
-fn check_with_verifier(providers: &[ProviderConfig], errors: &mut Errors) {
-    let config = VerifierConfig {
-        providers: providers.to_vec(),
-        ..VerifierConfig::default()
-    };
-    if let Err(error) = Verifier::new(config) {
+fn check_with_core(providers: &[ProviderConfig], errors: &mut Errors) {
+    // The core's own rules, without building a verifier (no HTTP client, no key caches).
+    if let Err(error) = backend_api_auth::validate_providers(providers) {
         errors.push(
             env::AUTH_PROVIDERS_FILE,
             None,

@@ -216,6 +216,7 @@ impl Config {
 
     /// The configuration with nothing set: SQLite file, development key, port 8000.
     pub fn development_defaults() -> Config {
+        let fetch = backend_api_auth::FetchSettings::default();
         Config {
             host: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             port: 8000,
@@ -231,13 +232,14 @@ impl Config {
             },
             auth: AuthConfig {
                 providers: Vec::new(),
-                dev_key_file: PathBuf::from("backend-api.dev-key"),
+                dev_key_file: PathBuf::from(auth::DEV_KEY_FILE),
                 better_auth_secret: None,
                 providers_file: None,
-                leeway: Duration::from_secs(30),
-                jwks_refresh_cooldown: Duration::from_secs(10),
-                jwks_stale_max: Duration::from_secs(24 * 3600),
-                jwks_initial_wait: Duration::from_secs(3),
+                // The core's defaults, so a default here and there cannot drift apart.
+                leeway: backend_api_auth::DEFAULT_LEEWAY,
+                jwks_refresh_cooldown: fetch.refresh_cooldown,
+                jwks_stale_max: fetch.max_stale,
+                jwks_initial_wait: fetch.initial_wait,
             },
             http: HttpConfig {
                 cors: CorsOrigins::None,

@@ -7,20 +7,13 @@
 use backend_api_auth::{KeySource, ProviderConfig, RedactedUrl, redact_url};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::{Config, CorsOrigins, ForwardAuthConfig, LogFormat, env};
 
 /// `sha256:1a2b3c4d`: a short, stable fingerprint of a secret.
 pub fn fingerprint(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
-    let hex: String = digest
-        .iter()
-        .take(4)
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
-    format!("sha256:{hex}")
+    backend_api_auth::fingerprint(secret.as_bytes())
 }
 
 fn secret(value: &Option<SecretString>) -> Value {

@@ -56,7 +56,7 @@ impl Registry {
         let mut open = self
             .open
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut evicted = false;
         if open.connections.len() >= self.max {
             let Some(victim) = victim(&open.connections) else {
@@ -123,7 +123,7 @@ impl Drop for Admission {
             .registry
             .open
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         // An evicted connection was removed already; its id is never reused.
         open.connections.remove(&self.id);
     }

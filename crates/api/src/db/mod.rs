@@ -17,6 +17,7 @@
 //! `migrate` (embedded migrations under a lock), `tasks` (the queries).
 
 mod diagnose;
+mod error;
 mod migrate;
 pub mod tasks;
 mod time;
@@ -35,6 +36,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::config::{DatabaseConfig, DatabaseKind};
 pub use diagnose::{Diagnosis, diagnose};
+pub use error::DbError;
 pub(crate) use migrate::migrator;
 pub use time::DbTime;
 

@@ -1,156 +1,259 @@
 //! Every stable finding code `doctor` can emit. Codes are API (scripts match on them, the README maps
 //! symptoms to them): add new ones, never rename one. Token verdicts reuse the reason codes of SPEC §5.
+//!
+//! [`Code`] is an enum, like the core's `Reason`: a finding cannot carry a code that is not listed
+//! here, and a token verdict carries the core's reason itself.
 
-// Configuration.
-/// Every variable parsed and no contradiction found.
-pub(crate) const CONFIG_OK: &str = "config_ok";
-/// A variable (or the providers file) does not parse.
-pub(crate) const CONFIG_INVALID: &str = "config_invalid";
-/// `ENVIRONMENT=production` would trust the local development key.
-pub(crate) const DEV_KEY_IN_PRODUCTION: &str = "dev_key_in_production";
-/// No identity provider is configured; the development key is trusted (development only).
-pub(crate) const DEVELOPMENT_KEY: &str = "development_key";
-/// A provider accepts any audience.
-pub(crate) const AUDIENCE_CHECK_DISABLED: &str = "audience_check_disabled";
-/// HMAC tokens signed with the shared secret are accepted.
-pub(crate) const HS256_ENABLED: &str = "hs256_enabled";
-/// HS256 is accepted with a `BETTER_AUTH_SECRET` under 32 bytes (refused in production, failed
-/// everywhere): a short secret can be guessed, and whoever guesses it signs tokens for anyone.
-pub(crate) const HS256_SECRET_TOO_SHORT: &str = "hs256_secret_too_short";
-/// `BETTER_AUTH_SECRET` is set: its fingerprint, and what it is (not) used for.
-pub(crate) const SECRET_FINGERPRINT: &str = "secret_fingerprint";
-/// The expected issuer was derived from an in-cluster URL; Better Auth signs with its public URL.
-pub(crate) const ISSUER_FROM_INTERNAL_URL: &str = "issuer_from_internal_url";
+use backend_api_auth::Reason;
+use serde::{Serialize, Serializer};
 
-// The MCP endpoint.
-/// The resource metadata MCP clients read: resource URL and authorization servers.
-pub(crate) const MCP_RESOURCE_METADATA: &str = "mcp_resource_metadata";
-/// Production without `MCP_RESOURCE_URL`: the resource URL comes from each request's `Host`.
-pub(crate) const MCP_RESOURCE_URL_UNSET: &str = "mcp_resource_url_unset";
-/// `MCP_AUDIENCE` is not among a provider's audiences: its tokens fail one of the two checks.
-pub(crate) const MCP_AUDIENCE_NOT_ACCEPTED: &str = "mcp_audience_not_accepted";
+/// A stable finding code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Code {
+    // Configuration.
+    /// Every variable parsed and no contradiction found.
+    ConfigOk,
+    /// A variable (or the providers file) does not parse.
+    ConfigInvalid,
+    /// `ENVIRONMENT=production` would trust the local development key.
+    DevKeyInProduction,
+    /// No identity provider is configured; the development key is trusted (development only).
+    DevelopmentKey,
+    /// A provider accepts any audience.
+    AudienceCheckDisabled,
+    /// HMAC tokens signed with the shared secret are accepted.
+    Hs256Enabled,
+    /// HS256 is accepted with a `BETTER_AUTH_SECRET` under 32 bytes (refused in production, failed
+    /// everywhere): a short secret can be guessed, and whoever guesses it signs tokens for anyone.
+    Hs256SecretTooShort,
+    /// `BETTER_AUTH_SECRET` is set: its fingerprint, and what it is (not) used for.
+    SecretFingerprint,
+    /// The expected issuer was derived from an in-cluster URL; Better Auth signs with its public URL.
+    IssuerFromInternalUrl,
 
-// Identity providers: network path.
-/// The host resolves.
-pub(crate) const DNS_OK: &str = "dns_ok";
-/// The host does not resolve (wrong Service name, no DNS egress).
-pub(crate) const DNS_UNRESOLVABLE: &str = "dns_unresolvable";
-/// Something listens on the port.
-pub(crate) const TCP_OK: &str = "tcp_ok";
-/// Connection refused: nothing listens (pod not ready, wrong port).
-pub(crate) const TCP_REFUSED: &str = "tcp_refused";
-/// No answer to the connection attempt: packets dropped (NetworkPolicy, firewall).
-pub(crate) const TCP_TIMEOUT: &str = "tcp_timeout";
-/// Another network error (unreachable network, TLS).
-pub(crate) const NETWORK_ERROR: &str = "network_error";
-/// The connection opened but the HTTP answer did not come in time.
-pub(crate) const HTTP_TIMEOUT: &str = "http_timeout";
+    // The MCP endpoint.
+    /// The resource metadata MCP clients read: resource URL and authorization servers.
+    McpResourceMetadata,
+    /// Production without `MCP_RESOURCE_URL`: the resource URL comes from each request's `Host`.
+    McpResourceUrlUnset,
+    /// `MCP_AUDIENCE` is not among a provider's audiences: its tokens fail one of the two checks.
+    McpAudienceNotAccepted,
 
-// Identity providers: documents.
-/// The JWKS answered with a usable key set.
-pub(crate) const JWKS_OK: &str = "jwks_ok";
-/// The JWKS URL answers 404 (wrong path, e.g. `/.well-known/jwks.json` vs `/api/auth/jwks`).
-pub(crate) const JWKS_NOT_FOUND: &str = "jwks_not_found";
-/// The JWKS URL answers another non-200 status.
-pub(crate) const JWKS_HTTP_STATUS: &str = "jwks_http_status";
-/// The JWKS URL redirects: followed like the verifier does (warn), or endlessly / to a login page (fail).
-pub(crate) const JWKS_REDIRECT: &str = "jwks_redirect";
-/// The JWKS URL serves HTML (a login or error page).
-pub(crate) const JWKS_HTML: &str = "jwks_html";
-/// The JWKS URL serves something that is not a JSON key set.
-pub(crate) const JWKS_NOT_JSON: &str = "jwks_not_json";
-/// The key set has no keys.
-pub(crate) const JWKS_EMPTY: &str = "jwks_empty";
-/// The provider answered, but slowly.
-pub(crate) const JWKS_SLOW: &str = "jwks_slow";
-/// No key can verify any algorithm the provider allows.
-pub(crate) const KEYS_NO_USABLE_ALG: &str = "keys_no_usable_alg";
-/// The service's own verifier fetched and parsed the keys (end-to-end confirmation).
-pub(crate) const KEYS_LOADED: &str = "keys_loaded";
-/// Clock of this machine and the provider agree.
-pub(crate) const CLOCK_OK: &str = "clock_ok";
-/// Clocks differ by more than the leeway (tokens look expired or not yet valid).
-pub(crate) const CLOCK_SKEW: &str = "clock_skew";
-/// The discovery document was read and names a JWKS.
-pub(crate) const DISCOVERY_OK: &str = "discovery_ok";
-/// The discovery document could not be read (status, HTML, not JSON, no `jwks_uri`).
-pub(crate) const DISCOVERY_INVALID: &str = "discovery_invalid";
-/// The discovery URL redirects (followed, warned) or keeps redirecting (fail).
-pub(crate) const DISCOVERY_REDIRECT: &str = "discovery_redirect";
-/// The issuer a discovery document advertises (warn), or a refused token's `iss` (fail), differs from
-/// the configured one: typically the public vs in-cluster URL split.
-pub(crate) const ISSUER_MISMATCH: &str = "issuer_mismatch";
-/// The discovery document sends browsers to a host that does not resolve.
-pub(crate) const DISCOVERY_UNRESOLVABLE_ISSUER: &str = "discovery_unresolvable_issuer";
+    // Identity providers: network path.
+    /// The host resolves.
+    DnsOk,
+    /// The host does not resolve (wrong Service name, no DNS egress).
+    DnsUnresolvable,
+    /// Something listens on the port.
+    TcpOk,
+    /// Connection refused: nothing listens (pod not ready, wrong port).
+    TcpRefused,
+    /// No answer to the connection attempt: packets dropped (NetworkPolicy, firewall).
+    TcpTimeout,
+    /// Another network error (unreachable network, TLS).
+    NetworkError,
+    /// The connection opened but the HTTP answer did not come in time.
+    HttpTimeout,
 
-// Database.
-/// The database answers and migrations are applied.
-pub(crate) const DB_OK: &str = "db_ok";
-/// Nothing answers at the database address (down, wrong host or port).
-pub(crate) const DB_UNREACHABLE: &str = "db_unreachable";
-/// "password authentication failed for user": the password drifted from the database's.
-pub(crate) const DB_AUTH_FAILED: &str = "db_auth_failed";
-/// The database (name) does not exist, or the role does not.
-pub(crate) const DB_NOT_FOUND: &str = "db_not_found";
-/// Another database error.
-pub(crate) const DB_ERROR: &str = "db_error";
-/// Migrations this binary ships are not applied yet.
-pub(crate) const DB_MIGRATIONS_PENDING: &str = "db_migrations_pending";
-/// A migration failed half-way, or an applied one was changed since.
-pub(crate) const DB_MIGRATIONS_BROKEN: &str = "db_migrations_broken";
+    // Identity providers: documents.
+    /// The JWKS answered with a usable key set.
+    JwksOk,
+    /// The JWKS URL answers 404 (wrong path, e.g. `/.well-known/jwks.json` vs `/api/auth/jwks`).
+    JwksNotFound,
+    /// The JWKS URL answers another non-200 status.
+    JwksHttpStatus,
+    /// The JWKS URL redirects: followed like the verifier does (warn), or endlessly / to a login page (fail).
+    JwksRedirect,
+    /// The JWKS URL serves HTML (a login or error page).
+    JwksHtml,
+    /// The JWKS URL serves something that is not a JSON key set.
+    JwksNotJson,
+    /// The key set has no keys.
+    JwksEmpty,
+    /// The provider answered, but slowly.
+    JwksSlow,
+    /// No key can verify any algorithm the provider allows.
+    KeysNoUsableAlg,
+    /// The service's own verifier fetched and parsed the keys (end-to-end confirmation).
+    KeysLoaded,
+    /// Clock of this machine and the provider agree.
+    ClockOk,
+    /// Clocks differ by more than the leeway (tokens look expired or not yet valid).
+    ClockSkew,
+    /// The discovery document was read and names a JWKS.
+    DiscoveryOk,
+    /// The discovery document could not be read (status, HTML, not JSON, no `jwks_uri`).
+    DiscoveryInvalid,
+    /// The discovery URL redirects (followed, warned) or keeps redirecting (fail).
+    DiscoveryRedirect,
+    /// The issuer a discovery document advertises (warn), or a refused token's `iss` (fail), differs from
+    /// the configured one: typically the public vs in-cluster URL split.
+    IssuerMismatch,
+    /// The discovery document sends browsers to a host that does not resolve.
+    DiscoveryUnresolvableIssuer,
 
-// Tokens (`doctor token`), besides the reason codes of SPEC §5.
-/// What the token says about itself (unverified), with its fingerprint, never the token.
-pub(crate) const TOKEN_DECODED: &str = "token_decoded";
-/// One verification step passed.
-pub(crate) const TOKEN_STEP_OK: &str = "token_step_ok";
-/// A verification step does not apply (e.g. no audience configured).
-pub(crate) const TOKEN_STEP_SKIPPED: &str = "token_step_skipped";
-/// The service would accept the token.
-pub(crate) const TOKEN_ACCEPTED: &str = "token_accepted";
+    // Database.
+    /// The database answers and migrations are applied.
+    DbOk,
+    /// Nothing answers at the database address (down, wrong host or port).
+    DbUnreachable,
+    /// "password authentication failed for user": the password drifted from the database's.
+    DbAuthFailed,
+    /// The database (name) does not exist, or the role does not.
+    DbNotFound,
+    /// Another database error.
+    DbError,
+    /// Migrations this binary ships are not applied yet.
+    DbMigrationsPending,
+    /// A migration failed half-way, or an applied one was changed since.
+    DbMigrationsBroken,
 
-// Manifests.
-/// The manifests raise nothing.
-pub(crate) const MANIFESTS_OK: &str = "manifests_ok";
-/// The input is not Kubernetes YAML, or holds no workload.
-pub(crate) const MANIFESTS_INVALID: &str = "manifests_invalid";
-/// Egress allows DNS and every port the workload's URLs need.
-pub(crate) const NP_OK: &str = "np_ok";
-/// Egress does not allow the identity provider's port (seed 002: 80 vs 8080 on the back channel).
-pub(crate) const NP_BLOCKS_IDP_PORT: &str = "np_blocks_idp_port";
-/// Egress does not allow the database's port.
-pub(crate) const NP_BLOCKS_DB_PORT: &str = "np_blocks_db_port";
-/// Egress does not allow another URL's port.
-pub(crate) const NP_BLOCKS_PORT: &str = "np_blocks_port";
-/// Egress does not allow DNS (port 53), so no Service name resolves.
-pub(crate) const NP_MISSING_DNS: &str = "np_missing_dns";
-/// A URL names a cluster Service the input does not define (`frontend-service` vs `frontend`).
-pub(crate) const SERVICE_NOT_IN_INPUT: &str = "service_not_in_input";
-/// An Ingress `auth-url` (or Traefik `forwardAuth.address`) names a Service the input does not define.
-pub(crate) const AUTH_URL_SERVICE_MISSING: &str = "auth_url_service_missing";
-/// An Ingress `auth-url` (or Traefik `forwardAuth.address`) names a port its Service does not expose.
-pub(crate) const AUTH_URL_PORT_MISSING: &str = "auth_url_port_missing";
-/// A liveness probe with no startupProbe can kill a slow start.
-pub(crate) const LIVENESS_WITHOUT_STARTUP: &str = "liveness_without_startup";
-/// A liveness probe on `/ready` restarts pods when a dependency is down.
-pub(crate) const LIVENESS_ON_READY: &str = "liveness_on_ready";
-/// A readiness probe on `/health` reports ready while the database or keys are missing.
-pub(crate) const READINESS_ON_HEALTH: &str = "readiness_on_health";
-/// A container without CPU or memory limits.
-pub(crate) const NO_RESOURCE_LIMITS: &str = "no_resource_limits";
-/// An env var refers to a Secret this input does not define.
-pub(crate) const ENV_SECRET_MISSING: &str = "env_secret_missing";
-/// An env var refers to a key the Secret does not have.
-pub(crate) const ENV_SECRET_KEY_MISSING: &str = "env_secret_key_missing";
-/// An env var refers to a ConfigMap this input does not define.
-pub(crate) const ENV_CONFIGMAP_MISSING: &str = "env_configmap_missing";
-/// An env var refers to a key the ConfigMap does not have.
-pub(crate) const ENV_CONFIGMAP_KEY_MISSING: &str = "env_configmap_key_missing";
-/// `imagePullPolicy: Never` only works where the image was loaded into the node (minikube, kind).
-pub(crate) const PULL_POLICY_NEVER: &str = "pull_policy_never";
+    // Tokens (`doctor token`), besides the reason codes of SPEC §5.
+    /// What the token says about itself (unverified), with its fingerprint, never the token.
+    TokenDecoded,
+    /// One verification step passed.
+    TokenStepOk,
+    /// A verification step does not apply (e.g. no audience configured).
+    TokenStepSkipped,
+    /// The service would accept the token.
+    TokenAccepted,
 
-// The run itself.
-/// `doctor` could not run a check at all (runtime, HTTP client, a crashed check).
-pub(crate) const DOCTOR_ERROR: &str = "doctor_error";
-/// `--timeout` ran out before this check finished.
-pub(crate) const DOCTOR_TIMEOUT: &str = "doctor_timeout";
+    // Manifests.
+    /// The manifests raise nothing.
+    ManifestsOk,
+    /// The input is not Kubernetes YAML, or holds no workload.
+    ManifestsInvalid,
+    /// Egress allows DNS and every port the workload's URLs need.
+    NpOk,
+    /// Egress does not allow the identity provider's port (seed 002: 80 vs 8080 on the back channel).
+    NpBlocksIdpPort,
+    /// Egress does not allow the database's port.
+    NpBlocksDbPort,
+    /// Egress does not allow another URL's port.
+    NpBlocksPort,
+    /// Egress does not allow DNS (port 53), so no Service name resolves.
+    NpMissingDns,
+    /// A URL names a cluster Service the input does not define (`frontend-service` vs `frontend`).
+    ServiceNotInInput,
+    /// An Ingress `auth-url` (or Traefik `forwardAuth.address`) names a Service the input does not define.
+    AuthUrlServiceMissing,
+    /// An Ingress `auth-url` (or Traefik `forwardAuth.address`) names a port its Service does not expose.
+    AuthUrlPortMissing,
+    /// A liveness probe with no startupProbe can kill a slow start.
+    LivenessWithoutStartup,
+    /// A liveness probe on `/ready` restarts pods when a dependency is down.
+    LivenessOnReady,
+    /// A readiness probe on `/health` reports ready while the database or keys are missing.
+    ReadinessOnHealth,
+    /// A container without CPU or memory limits.
+    NoResourceLimits,
+    /// An env var refers to a Secret this input does not define.
+    EnvSecretMissing,
+    /// An env var refers to a key the Secret does not have.
+    EnvSecretKeyMissing,
+    /// An env var refers to a ConfigMap this input does not define.
+    EnvConfigmapMissing,
+    /// An env var refers to a key the ConfigMap does not have.
+    EnvConfigmapKeyMissing,
+    /// `imagePullPolicy: Never` only works where the image was loaded into the node (minikube, kind).
+    PullPolicyNever,
+
+    // The run itself.
+    /// `doctor` could not run a check at all (runtime, HTTP client, a crashed check).
+    DoctorError,
+    /// `--timeout` ran out before this check finished.
+    DoctorTimeout,
+
+    // Token verdicts.
+    /// The verifier refused the token: the code is the reason code.
+    Refused(Reason),
+}
+
+impl Code {
+    /// The code as scripts and the README see it (`snake_case`).
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Code::ConfigOk => "config_ok",
+            Code::ConfigInvalid => "config_invalid",
+            Code::DevKeyInProduction => "dev_key_in_production",
+            Code::DevelopmentKey => "development_key",
+            Code::AudienceCheckDisabled => "audience_check_disabled",
+            Code::Hs256Enabled => "hs256_enabled",
+            Code::Hs256SecretTooShort => "hs256_secret_too_short",
+            Code::SecretFingerprint => "secret_fingerprint",
+            Code::IssuerFromInternalUrl => "issuer_from_internal_url",
+            Code::McpResourceMetadata => "mcp_resource_metadata",
+            Code::McpResourceUrlUnset => "mcp_resource_url_unset",
+            Code::McpAudienceNotAccepted => "mcp_audience_not_accepted",
+            Code::DnsOk => "dns_ok",
+            Code::DnsUnresolvable => "dns_unresolvable",
+            Code::TcpOk => "tcp_ok",
+            Code::TcpRefused => "tcp_refused",
+            Code::TcpTimeout => "tcp_timeout",
+            Code::NetworkError => "network_error",
+            Code::HttpTimeout => "http_timeout",
+            Code::JwksOk => "jwks_ok",
+            Code::JwksNotFound => "jwks_not_found",
+            Code::JwksHttpStatus => "jwks_http_status",
+            Code::JwksRedirect => "jwks_redirect",
+            Code::JwksHtml => "jwks_html",
+            Code::JwksNotJson => "jwks_not_json",
+            Code::JwksEmpty => "jwks_empty",
+            Code::JwksSlow => "jwks_slow",
+            Code::KeysNoUsableAlg => "keys_no_usable_alg",
+            Code::KeysLoaded => "keys_loaded",
+            Code::ClockOk => "clock_ok",
+            Code::ClockSkew => "clock_skew",
+            Code::DiscoveryOk => "discovery_ok",
+            Code::DiscoveryInvalid => "discovery_invalid",
+            Code::DiscoveryRedirect => "discovery_redirect",
+            Code::IssuerMismatch => "issuer_mismatch",
+            Code::DiscoveryUnresolvableIssuer => "discovery_unresolvable_issuer",
+            Code::DbOk => "db_ok",
+            Code::DbUnreachable => "db_unreachable",
+            Code::DbAuthFailed => "db_auth_failed",
+            Code::DbNotFound => "db_not_found",
+            Code::DbError => "db_error",
+            Code::DbMigrationsPending => "db_migrations_pending",
+            Code::DbMigrationsBroken => "db_migrations_broken",
+            Code::TokenDecoded => "token_decoded",
+            Code::TokenStepOk => "token_step_ok",
+            Code::TokenStepSkipped => "token_step_skipped",
+            Code::TokenAccepted => "token_accepted",
+            Code::ManifestsOk => "manifests_ok",
+            Code::ManifestsInvalid => "manifests_invalid",
+            Code::NpOk => "np_ok",
+            Code::NpBlocksIdpPort => "np_blocks_idp_port",
+            Code::NpBlocksDbPort => "np_blocks_db_port",
+            Code::NpBlocksPort => "np_blocks_port",
+            Code::NpMissingDns => "np_missing_dns",
+            Code::ServiceNotInInput => "service_not_in_input",
+            Code::AuthUrlServiceMissing => "auth_url_service_missing",
+            Code::AuthUrlPortMissing => "auth_url_port_missing",
+            Code::LivenessWithoutStartup => "liveness_without_startup",
+            Code::LivenessOnReady => "liveness_on_ready",
+            Code::ReadinessOnHealth => "readiness_on_health",
+            Code::NoResourceLimits => "no_resource_limits",
+            Code::EnvSecretMissing => "env_secret_missing",
+            Code::EnvSecretKeyMissing => "env_secret_key_missing",
+            Code::EnvConfigmapMissing => "env_configmap_missing",
+            Code::EnvConfigmapKeyMissing => "env_configmap_key_missing",
+            Code::PullPolicyNever => "pull_policy_never",
+            Code::DoctorError => "doctor_error",
+            Code::DoctorTimeout => "doctor_timeout",
+            Code::Refused(reason) => reason.code(),
+        }
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}

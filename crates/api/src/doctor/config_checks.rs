@@ -7,7 +7,7 @@
 use secrecy::ExposeSecret;
 use url::Url;
 
-use super::codes;
+use super::codes::Code;
 use super::finding::Finding;
 use crate::config::{
     Config, ConfigErrors, Environment, MIN_HS256_SECRET_BYTES, RawConfig, env, fingerprint,
@@ -35,9 +35,9 @@ pub(crate) fn invalid(errors: &ConfigErrors, raw: &RawConfig) -> Vec<Finding> {
                 return hs256_secret_too_short(length);
             }
             let code = if production && no_provider && error.variable == env::BETTER_AUTH_URL {
-                codes::DEV_KEY_IN_PRODUCTION
+                Code::DevKeyInProduction
             } else {
-                codes::CONFIG_INVALID
+                Code::ConfigInvalid
             };
             Finding::fail(
                 code,
@@ -61,7 +61,7 @@ pub(crate) fn check(config: &Config, raw: &RawConfig) -> Vec<Finding> {
         .map(|p| p.name.as_str())
         .collect();
     let mut findings = vec![Finding::ok(
-        codes::CONFIG_OK,
+        Code::ConfigOk,
         SUBJECT,
         format!(
             "every variable parsed; ENVIRONMENT={}, {} identity provider(s){}",
@@ -81,7 +81,7 @@ pub(crate) fn check(config: &Config, raw: &RawConfig) -> Vec<Finding> {
         let subject = format!("provider {}", provider.name);
         if provider.audiences.is_none() {
             findings.push(Finding::warn(
-                codes::AUDIENCE_CHECK_DISABLED,
+                Code::AudienceCheckDisabled,
                 &subject,
                 "no audience check: a token this provider issued for any other service is accepted here",
                 format!(
@@ -97,7 +97,7 @@ pub(crate) fn check(config: &Config, raw: &RawConfig) -> Vec<Finding> {
         }
         if provider.hmac_secret.is_some() {
             findings.push(Finding::warn(
-                codes::HS256_ENABLED,
+                Code::Hs256Enabled,
                 &subject,
                 "HMAC (HS256/384/512) tokens signed with the shared secret are accepted: anyone holding the \
                  secret (every frontend pod) can mint tokens for any user",
@@ -128,7 +128,7 @@ fn short_hs256_secret(raw: &RawConfig) -> Option<usize> {
 
 fn hs256_secret_too_short(length: usize) -> Finding {
     Finding::fail(
-        codes::HS256_SECRET_TOO_SHORT,
+        Code::Hs256SecretTooShort,
         format!("configuration: {}", env::BETTER_AUTH_SECRET),
         format!(
             "{}=true and {} is {length} bytes: a secret this short can be guessed offline from one token, \
@@ -156,10 +156,8 @@ fn development_key(config: &Config) -> Finding {
         env::AUTH_PROVIDERS_FILE
     );
     match config.environment {
-        Environment::Production => {
-            Finding::fail(codes::DEV_KEY_IN_PRODUCTION, SUBJECT, observed, fix)
-        }
-        Environment::Development => Finding::warn(codes::DEVELOPMENT_KEY, SUBJECT, observed, fix),
+        Environment::Production => Finding::fail(Code::DevKeyInProduction, SUBJECT, observed, fix),
+        Environment::Development => Finding::warn(Code::DevelopmentKey, SUBJECT, observed, fix),
     }
 }
 
@@ -180,7 +178,7 @@ fn internal_issuer(config: &Config, raw: &RawConfig) -> Option<Finding> {
         return None;
     }
     Some(Finding::warn(
-        codes::ISSUER_FROM_INTERNAL_URL,
+        Code::IssuerFromInternalUrl,
         "provider better-auth: issuer",
         format!(
             "expected iss is {} (derived from {}, an in-cluster address); Better Auth puts the public URL \
@@ -213,7 +211,7 @@ fn secret_fingerprint(secret: &str) -> Finding {
         String::new()
     };
     Finding::ok(
-        codes::SECRET_FINGERPRINT,
+        Code::SecretFingerprint,
         format!("configuration: {}", env::BETTER_AUTH_SECRET),
         format!(
             "{} (first 8 hex digits of its SHA-256). Better Auth's JWKS mode signs tokens with the key pair \

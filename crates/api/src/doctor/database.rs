@@ -12,7 +12,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection};
 
-use super::codes;
+use super::codes::Code;
 use super::finding::Finding;
 use super::probe::Deadline;
 use crate::config::{DatabaseConfig, DatabaseKind, redacted_database_url};
@@ -38,7 +38,7 @@ pub(crate) async fn check(config: &DatabaseConfig, deadline: Deadline) -> Vec<Fi
     let conn = match tokio::time::timeout(deadline.remaining(), connecting).await {
         Err(_) => {
             return vec![Finding::fail(
-                codes::DB_UNREACHABLE,
+                Code::DbUnreachable,
                 SUBJECT,
                 format!("no answer from {target} before the deadline"),
                 "packets are dropped or the server hangs: check the host and port in DATABASE_URL and that \
@@ -51,7 +51,7 @@ pub(crate) async fn check(config: &DatabaseConfig, deadline: Deadline) -> Vec<Fi
     let applied = match tokio::time::timeout(deadline.remaining(), applied(conn)).await {
         Err(_) => {
             return vec![Finding::fail(
-                codes::DB_ERROR,
+                Code::DbError,
                 SUBJECT,
                 format!("{target} answered the login but not a query before the deadline"),
                 "check the database's load and locks",
@@ -79,7 +79,7 @@ fn sqlite_not_created_yet(config: &DatabaseConfig, target: &str) -> Option<Findi
         .unwrap_or(std::path::Path::new("."));
     Some(if directory.is_dir() {
         Finding::ok(
-            codes::DB_OK,
+            Code::DbOk,
             SUBJECT,
             format!(
                 "{target}: the file does not exist yet; `serve` creates it and applies the migrations"
@@ -87,7 +87,7 @@ fn sqlite_not_created_yet(config: &DatabaseConfig, target: &str) -> Option<Findi
         )
     } else {
         Finding::fail(
-            codes::DB_ERROR,
+            Code::DbError,
             SUBJECT,
             format!("{target}: directory {} does not exist", directory.display()),
             "create the directory (in a container: mount a writable volume there) or fix DATABASE_URL",
@@ -152,13 +152,13 @@ async fn applied(conn: Conn) -> Result<Applied, sqlx::Error> {
 fn connection_failure(target: &str, error: &sqlx::Error) -> Finding {
     let diagnosis = diagnose(error);
     let sqlstate = match error {
-        sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
+        sqlx::Error::Database(db) => db.code().map(std::borrow::Cow::into_owned),
         _ => None,
     };
     let observed = format!("{target}: {}", diagnosis.reason);
     match sqlstate.as_deref() {
         Some("28P01") => Finding::fail(
-            codes::DB_AUTH_FAILED,
+            Code::DbAuthFailed,
             SUBJECT,
             observed,
             "the password in DATABASE_URL no longer matches the role's (seed 002: a `helm upgrade` regenerated \
@@ -166,12 +166,12 @@ fn connection_failure(target: &str, error: &sqlx::Error) -> Finding {
              password in the chart values so upgrades stop rotating it",
         ),
         Some("28000" | "3D000") => {
-            Finding::fail(codes::DB_NOT_FOUND, SUBJECT, observed, diagnosis.hint)
+            Finding::fail(Code::DbNotFound, SUBJECT, observed, diagnosis.hint)
         }
         _ if matches!(error, sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut) => {
-            Finding::fail(codes::DB_UNREACHABLE, SUBJECT, observed, diagnosis.hint)
+            Finding::fail(Code::DbUnreachable, SUBJECT, observed, diagnosis.hint)
         }
-        _ => Finding::fail(codes::DB_ERROR, SUBJECT, observed, diagnosis.hint),
+        _ => Finding::fail(Code::DbError, SUBJECT, observed, diagnosis.hint),
     }
 }
 
@@ -198,7 +198,7 @@ fn migrations(target: &str, kind: DatabaseKind, applied: &Applied) -> Finding {
         .collect();
     if !broken.is_empty() {
         return Finding::fail(
-            codes::DB_MIGRATIONS_BROKEN,
+            Code::DbMigrationsBroken,
             SUBJECT,
             format!("{target}: migration {}", broken.join("; ")),
             "deploy the version whose migrations these are; a failed migration must be repaired by hand (see \
@@ -212,13 +212,13 @@ fn migrations(target: &str, kind: DatabaseKind, applied: &Applied) -> Finding {
         .collect();
     if pending.is_empty() {
         return Finding::ok(
-            codes::DB_OK,
+            Code::DbOk,
             SUBJECT,
             format!("{target} answers; {} migration(s) applied", applied.len()),
         );
     }
     Finding::warn(
-        codes::DB_MIGRATIONS_PENDING,
+        Code::DbMigrationsPending,
         SUBJECT,
         format!("{target} answers; not applied yet: {}", pending.join(", ")),
         "run `backend-api migrate` (or let `serve` apply them at start)",

@@ -5,6 +5,8 @@
 
 use serde::Serialize;
 
+use super::codes::Code;
+
 /// How bad a finding is. Only `Fail` makes `doctor` exit 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -27,7 +29,7 @@ impl Severity {
 /// One observation. `fix` is `None` for passing checks; the JSON shape keeps the key (as `null`).
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Finding {
-    pub(crate) code: &'static str,
+    pub(crate) code: Code,
     pub(crate) severity: Severity,
     pub(crate) check: String,
     pub(crate) observed: String,
@@ -35,11 +37,7 @@ pub(crate) struct Finding {
 }
 
 impl Finding {
-    pub(crate) fn ok(
-        code: &'static str,
-        check: impl Into<String>,
-        observed: impl Into<String>,
-    ) -> Self {
+    pub(crate) fn ok(code: Code, check: impl Into<String>, observed: impl Into<String>) -> Self {
         Finding {
             code,
             severity: Severity::Ok,
@@ -50,7 +48,7 @@ impl Finding {
     }
 
     pub(crate) fn warn(
-        code: &'static str,
+        code: Code,
         check: impl Into<String>,
         observed: impl Into<String>,
         fix: impl Into<String>,
@@ -59,7 +57,7 @@ impl Finding {
     }
 
     pub(crate) fn fail(
-        code: &'static str,
+        code: Code,
         check: impl Into<String>,
         observed: impl Into<String>,
         fix: impl Into<String>,

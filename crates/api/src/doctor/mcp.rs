@@ -2,7 +2,7 @@
 //! points to in its 401 challenge (resource URL, authorization servers), and the settings that
 //! make it wrong in production.
 
-use super::codes;
+use super::codes::Code;
 use super::finding::Finding;
 use crate::config::{Config, Environment, env};
 use crate::routes::well_known;
@@ -26,7 +26,7 @@ pub(crate) fn check(config: &Config) -> Vec<Finding> {
     let mut findings = Vec::new();
     match &config.mcp.resource_url {
         Some(resource) => findings.push(Finding::ok(
-            codes::MCP_RESOURCE_METADATA,
+            Code::McpResourceMetadata,
             SUBJECT,
             format!(
                 "resource {resource}, metadata at {}; authorization servers: {servers}; {audience}",
@@ -34,7 +34,7 @@ pub(crate) fn check(config: &Config) -> Vec<Finding> {
             ),
         )),
         None if config.environment == Environment::Production => findings.push(Finding::warn(
-            codes::MCP_RESOURCE_URL_UNSET,
+            Code::McpResourceUrlUnset,
             SUBJECT,
             format!(
                 "{} is unset: the resource URL is rebuilt from each request's Host header, which \
@@ -47,7 +47,7 @@ pub(crate) fn check(config: &Config) -> Vec<Finding> {
             ),
         )),
         None => findings.push(Finding::ok(
-            codes::MCP_RESOURCE_METADATA,
+            Code::McpResourceMetadata,
             SUBJECT,
             format!(
                 "resource http://<Host of each request> ({} unset, fine for development), metadata \
@@ -65,7 +65,7 @@ pub(crate) fn check(config: &Config) -> Vec<Finding> {
                 .is_none_or(|list| list.iter().any(|aud| aud == required));
             if !accepts {
                 findings.push(Finding::warn(
-                    codes::MCP_AUDIENCE_NOT_ACCEPTED,
+                    Code::McpAudienceNotAccepted,
                     format!("provider {}", provider.name),
                     format!(
                         "{}={required:?} is not among the provider's audiences, so a token must \

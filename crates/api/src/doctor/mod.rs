@@ -1,6 +1,7 @@
-//! `backend-api doctor`: checks configuration, identity providers, the database and Kubernetes
+//! The doctor as a library: checks configuration, identity providers, the database and Kubernetes
 //! manifests the way an operator would by hand (`nslookup`, `curl`, `psql`, reading YAML), and reports
-//! each result as a finding with a stable code, what was seen, and the fix.
+//! each result as a finding with a stable code, what was seen, and the fix. It returns a [`Report`];
+//! the command line (arguments, printing, exit status, the runtime) is `cli::doctor`.
 //!
 //! Layout: `finding` (the model) and `codes` (every stable code); `render` (text, JSON); `probe`
 //! (DNS/TCP/HTTP under one deadline); one file per concern: `config_checks`, `providers`,
@@ -14,140 +15,53 @@ mod manifests;
 mod mcp;
 mod probe;
 mod providers;
-mod render;
+pub(crate) mod render;
 mod token;
 
-use std::io::IsTerminal as _;
+pub(crate) use codes::Code;
+pub(crate) use finding::{Finding, Report};
+pub(crate) use manifests::read_input as read_manifests;
+pub(crate) use probe::Deadline;
+pub(crate) use token::read as read_token;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use backend_api_auth::SystemClock;
-use clap::{Args, Subcommand};
 
-use crate::cli::Outcome;
 use crate::config::{Config, RawConfig};
 use crate::trust;
-use finding::{Finding, Report, Severity};
-use probe::Deadline;
+use finding::Severity;
 
-/// `backend-api doctor [--json] [--timeout S] [token [JWT|-] | manifests <file|->]`
-#[derive(Args, Debug)]
-pub struct DoctorArgs {
-    /// Print `{"findings":[…]}` instead of text
-    #[arg(long, global = true)]
-    pub json: bool,
-    /// Bound on the whole run, in seconds (network probes share it)
-    #[arg(long, global = true, default_value = "10", value_parser = parse_seconds)]
-    pub timeout: Duration,
-    #[command(subcommand)]
-    pub command: Option<DoctorCommand>,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum DoctorCommand {
-    /// Explain, step by step, whether this service would accept a token (exit 0 if so, 1 if not)
-    Token {
-        /// The JWT; read from stdin when absent or `-` (keeps it out of shell history)
-        token: Option<String>,
-    },
-    /// Check rendered Kubernetes YAML (`helm template …`, `kubectl get -o yaml`)
-    Manifests {
-        /// File to read, or `-` for stdin
-        file: String,
-    },
-}
-
-fn parse_seconds(text: &str) -> Result<Duration, String> {
-    let number = text.trim().trim_end_matches('s');
-    match number.parse::<f64>() {
-        Ok(seconds) if seconds > 0.0 && seconds <= 3600.0 => Ok(Duration::from_secs_f64(seconds)),
-        _ => Err(format!(
-            "{text:?} is not a number of seconds between 0 and 3600"
-        )),
-    }
-}
-
-/// Runs `doctor` and prints its report; exit 1 when a finding fails.
-pub fn run(raw: &RawConfig, args: &DoctorArgs) -> Outcome {
-    let deadline = Deadline::after(args.timeout);
-    let findings = match &args.command {
-        Some(DoctorCommand::Manifests { file }) => match manifests::read_input(file) {
-            Ok(text) => manifests::analyse(&text),
-            Err(error) => {
-                eprintln!("backend-api doctor manifests: {error:#}");
-                return Outcome::Usage;
-            }
-        },
-        Some(DoctorCommand::Token { token }) => match token::read(token.as_deref()) {
-            Ok(token) => with_runtime(|| async {
-                match Config::from_raw(raw) {
-                    Ok(config) => token::explain(&config, &token, deadline).await,
-                    Err(errors) => config_checks::invalid(&errors, raw),
-                }
-            }),
-            Err(error) => {
-                eprintln!("backend-api doctor token: cannot read the token from stdin: {error}");
-                return Outcome::Usage;
-            }
-        },
-        None => with_runtime(|| everything(raw, deadline)),
+/// Checks the `doctor token` command runs: configuration, then the token explained step by step.
+pub(crate) async fn token(raw: &RawConfig, token: &str, deadline: Deadline) -> Report {
+    let findings = match Config::from_raw(raw) {
+        Ok(config) => token::explain(&config, token, deadline).await,
+        Err(errors) => config_checks::invalid(&errors, raw),
     };
-    let report = Report { findings };
-    if args.json {
-        println!("{}", render::json(&report));
-    } else {
-        let colour = render::colour_wanted(
-            std::io::stdout().is_terminal(),
-            std::env::var_os("NO_COLOR").is_some(),
-        );
-        print!("{}", render::text(&report, colour));
-    }
-    if report.failed() {
-        Outcome::Failed
-    } else {
-        Outcome::Success
-    }
+    Report { findings }
 }
 
-fn with_runtime<F: Future<Output = Vec<Finding>>>(work: impl FnOnce() -> F) -> Vec<Finding> {
-    match crate::cli::runtime() {
-        Ok(runtime) => {
-            let findings = runtime.block_on(work());
-            // A name lookup that outlived the deadline runs on a blocking thread that cannot be
-            // cancelled; do not wait for it, --timeout bounds the whole run.
-            runtime.shutdown_background();
-            findings
-        }
-        Err(error) => vec![Finding::fail(
-            codes::DOCTOR_ERROR,
-            "doctor",
-            format!("cannot start the async runtime: {error}"),
-            "check the process limits (threads, file descriptors)",
-        )],
+/// Checks rendered Kubernetes YAML.
+pub(crate) fn manifests(text: &str) -> Report {
+    Report {
+        findings: manifests::analyse(text),
     }
 }
 
 /// Plain `doctor`: configuration first, then every provider and the database at once, all within
 /// the deadline.
-async fn everything(raw: &RawConfig, deadline: Deadline) -> Vec<Finding> {
+pub(crate) async fn everything(raw: &RawConfig, deadline: Deadline) -> Report {
     let config = match Config::from_raw(raw) {
         Ok(config) => config,
-        Err(errors) => return config_checks::invalid(&errors, raw),
+        Err(errors) => {
+            return Report {
+                findings: config_checks::invalid(&errors, raw),
+            };
+        }
     };
     let mut findings = config_checks::check(&config, raw);
     findings.extend(mcp::check(&config));
-    let client = match probe::client() {
-        Ok(client) => client,
-        Err(error) => {
-            findings.push(Finding::fail(
-                codes::DOCTOR_ERROR,
-                "doctor",
-                format!("cannot build an HTTP client: {error:?}"),
-                "report this as a bug",
-            ));
-            return findings;
-        }
-    };
     // The service's own verifier confirms, end to end, what the probes saw (never built for the
     // development key, which would create its key file).
     let verifier = (!config.auth.uses_development_key())
@@ -155,10 +69,9 @@ async fn everything(raw: &RawConfig, deadline: Deadline) -> Vec<Finding> {
         .flatten();
     let mut tasks = tokio::task::JoinSet::new();
     for (index, provider) in config.auth.providers.iter().cloned().enumerate() {
-        let client = client.clone();
         let verifier = verifier.clone();
         tasks.spawn(async move {
-            let mut found = providers::check(&provider, &client, deadline).await;
+            let mut found = providers::check(&provider, deadline).await;
             if let Some(verifier) =
                 verifier.filter(|_| found.iter().all(|f| f.severity != Severity::Fail))
             {
@@ -181,7 +94,7 @@ async fn everything(raw: &RawConfig, deadline: Deadline) -> Vec<Finding> {
             match joined {
                 Ok(result) => results.push(result),
                 Err(error) => crashed.push(Finding::fail(
-                    codes::DOCTOR_ERROR,
+                    Code::DoctorError,
                     "doctor",
                     format!("a check stopped unexpectedly: {error}"),
                     "report this as a bug, with the rest of this report",
@@ -192,7 +105,7 @@ async fn everything(raw: &RawConfig, deadline: Deadline) -> Vec<Finding> {
     .await;
     if collected.is_err() {
         findings.push(Finding::fail(
-            codes::DOCTOR_TIMEOUT,
+            Code::DoctorTimeout,
             "doctor",
             "some checks did not finish within --timeout",
             "raise --timeout, or look at the checks missing from this report",
@@ -201,5 +114,5 @@ async fn everything(raw: &RawConfig, deadline: Deadline) -> Vec<Finding> {
     results.sort_by_key(|(index, _)| *index);
     findings.extend(results.into_iter().flat_map(|(_, found)| found));
     findings.extend(crashed);
-    findings
+    Report { findings }
 }

@@ -1,5 +1,6 @@
-//! Network probes the way an operator runs them by hand (`nslookup`, `nc -z`, `curl -i`), each bounded by
-//! the run's deadline and reporting *which* step failed, so that a finding can name the cause.
+//! Network probes the way an operator runs them by hand (`nslookup`, `nc -z`), each bounded by the
+//! run's deadline and reporting *which* step failed, so that a finding can name the cause. HTTP is
+//! not probed here: it goes through the core's `Fetcher`, exactly as the verifier fetches.
 //!
 //! Probes only observe; turning an observation into a finding is the caller's job.
 
@@ -68,122 +69,12 @@ pub(crate) async fn connect(
             Err(_) => return Err(ProbeError::Timeout),
             Ok(Ok(_stream)) => return Ok(*address),
             Ok(Err(error)) if error.kind() == ErrorKind::ConnectionRefused => {
-                last = ProbeError::Refused
+                last = ProbeError::Refused;
             }
             Ok(Err(error)) => last = ProbeError::Other(error.to_string()),
         }
     }
     Err(last)
-}
-
-/// What one HTTP GET returned. Redirects are reported, never followed.
-#[derive(Debug)]
-pub(crate) struct HttpAnswer {
-    pub(crate) status: u16,
-    pub(crate) content_type: Option<String>,
-    pub(crate) location: Option<String>,
-    /// The server's clock, from its `Date` header.
-    pub(crate) date: Option<SystemTime>,
-    pub(crate) elapsed: Duration,
-    pub(crate) body: Vec<u8>,
-    /// The body was longer than the limit and was cut.
-    pub(crate) truncated: bool,
-}
-
-impl HttpAnswer {
-    pub(crate) fn is_html(&self) -> bool {
-        let declared = self
-            .content_type
-            .as_deref()
-            .is_some_and(|t| t.contains("text/html"));
-        let sniffed = {
-            let start = String::from_utf8_lossy(&self.body[..self.body.len().min(256)])
-                .to_ascii_lowercase();
-            let start = start.trim_start();
-            start.starts_with("<!doctype html") || start.starts_with("<html")
-        };
-        declared || sniffed
-    }
-
-    pub(crate) fn is_redirect(&self) -> bool {
-        (300..400).contains(&self.status)
-    }
-}
-
-/// A client for probes: no redirects (a login page behind a 302 must show up as such); proxies from
-/// the environment apply as they do to the service's own client, so the probe takes the same path.
-pub(crate) fn client() -> Result<reqwest::Client, ProbeError> {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("backend-api-doctor/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|error| ProbeError::Other(error.to_string()))
-}
-
-/// GETs `url`, reading at most `max_body` bytes of the body (the verifier's own limit).
-pub(crate) async fn get(
-    client: &reqwest::Client,
-    url: &Url,
-    deadline: Deadline,
-    max_body: usize,
-) -> Result<HttpAnswer, ProbeError> {
-    let started = Instant::now();
-    let request = client
-        .get(url.clone())
-        .header(reqwest::header::ACCEPT, "application/json")
-        .timeout(deadline.remaining());
-    let mut response = request.send().await.map_err(classify)?;
-    let header = |name: reqwest::header::HeaderName| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let content_type = header(reqwest::header::CONTENT_TYPE);
-    let location = header(reqwest::header::LOCATION);
-    let date = header(reqwest::header::DATE)
-        .and_then(|d| chrono::DateTime::parse_from_rfc2822(&d).ok())
-        .map(SystemTime::from);
-    let status = response.status().as_u16();
-    let mut body = Vec::new();
-    let mut truncated = false;
-    while let Some(chunk) = response.chunk().await.map_err(classify)? {
-        let room = max_body - body.len();
-        if chunk.len() > room {
-            body.extend_from_slice(&chunk[..room]);
-            truncated = true;
-            break;
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(HttpAnswer {
-        status,
-        content_type,
-        location,
-        date,
-        elapsed: started.elapsed(),
-        body,
-        truncated,
-    })
-}
-
-fn classify(error: reqwest::Error) -> ProbeError {
-    if error.is_timeout() {
-        return ProbeError::Timeout;
-    }
-    let mut description = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>()
-            && io.kind() == ErrorKind::ConnectionRefused
-        {
-            return ProbeError::Refused;
-        }
-        description = format!("{description}: {cause}");
-        source = cause.source();
-    }
-    ProbeError::Other(description)
 }
 
 /// The host and port a URL connects to (default ports filled in).
@@ -225,21 +116,5 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
         assert_eq!(clock_skew_seconds(now + Duration::from_secs(90), now), 90);
         assert_eq!(clock_skew_seconds(now - Duration::from_secs(5), now), -5);
-    }
-
-    #[test]
-    fn html_is_recognised_by_type_or_by_content() {
-        let answer = |content_type: Option<&str>, body: &str| HttpAnswer {
-            status: 200,
-            content_type: content_type.map(str::to_owned),
-            location: None,
-            date: None,
-            elapsed: Duration::ZERO,
-            body: body.as_bytes().to_vec(),
-            truncated: false,
-        };
-        assert!(answer(Some("text/html; charset=utf-8"), "").is_html());
-        assert!(answer(Some("application/json"), "  <!DOCTYPE html><html>").is_html());
-        assert!(!answer(Some("application/json"), r#"{"keys":[]}"#).is_html());
     }
 }

@@ -23,7 +23,7 @@ pub(crate) fn text(report: &Report, colour: bool) -> String {
     let code_width = report
         .findings
         .iter()
-        .map(|f| f.code.len())
+        .map(|f| f.code.as_str().len())
         .max()
         .unwrap_or(0);
     let check_width = report
@@ -43,7 +43,9 @@ pub(crate) fn text(report: &Report, colour: bool) -> String {
         let _ = writeln!(
             out,
             "{label}  {:<code_width$}  {:<check_width$}  {}",
-            finding.code, finding.check, finding.observed
+            finding.code.as_str(),
+            finding.check,
+            finding.observed
         );
         if let Some(fix) = &finding.fix {
             let indent = 4 + 2 + code_width + 2;
@@ -75,14 +77,15 @@ fn paint(text: &str, severity: Severity, colour: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::doctor::codes::Code;
     use crate::doctor::finding::Finding;
 
     fn sample() -> Report {
         Report {
             findings: vec![
-                Finding::ok("config_ok", "configuration", "all variables parsed"),
+                Finding::ok(Code::ConfigOk, "configuration", "all variables parsed"),
                 Finding::fail(
-                    "jwks_not_found",
+                    Code::JwksNotFound,
                     "provider better-auth: JWKS",
                     "GET http://frontend:3000/.well-known/jwks.json -> 404",
                     "set BETTER_AUTH_JWKS_URL=http://frontend:3000/api/auth/jwks",

@@ -11,7 +11,7 @@ use backend_api_auth::{Explanation, Reason, StepOutcome, SystemClock};
 use serde_json::Value;
 use url::Url;
 
-use super::codes;
+use super::codes::Code;
 use super::finding::Finding;
 use super::probe::Deadline;
 use crate::config::{Config, fingerprint};
@@ -44,7 +44,7 @@ pub(crate) async fn explain(config: &Config, token: &str, deadline: Deadline) ->
     // Building the verifier would create a missing development key; a diagnosis must not.
     if config.auth.uses_development_key() && !config.auth.dev_key_file.exists() {
         return vec![Finding::fail(
-            codes::DEVELOPMENT_KEY,
+            Code::DevelopmentKey,
             "configuration",
             format!(
                 "no identity provider is configured and the development key {} does not exist yet, so no \
@@ -58,7 +58,7 @@ pub(crate) async fn explain(config: &Config, token: &str, deadline: Deadline) ->
         Ok(verifier) => verifier,
         Err(error) => {
             return vec![Finding::fail(
-                codes::CONFIG_INVALID,
+                Code::ConfigInvalid,
                 "configuration",
                 error.to_string(),
                 "fix the configuration first (`backend-api doctor`)",
@@ -68,7 +68,7 @@ pub(crate) async fn explain(config: &Config, token: &str, deadline: Deadline) ->
     let Ok(explanation) = tokio::time::timeout(deadline.remaining(), verifier.explain(token)).await
     else {
         return vec![Finding::fail(
-            codes::DOCTOR_TIMEOUT,
+            Code::DoctorTimeout,
             "token",
             "no decision before the deadline (fetching the provider's keys took too long)",
             "run `backend-api doctor` to see why the provider is slow or unreachable",
@@ -109,7 +109,7 @@ fn summary(token: &str, explanation: &Explanation) -> Finding {
         parts.push(format!("routed to provider {provider}"));
     }
     Finding::ok(
-        codes::TOKEN_DECODED,
+        Code::TokenDecoded,
         "token (unverified contents)",
         parts.join(", "),
     )
@@ -137,12 +137,10 @@ fn steps(explanation: &Explanation) -> Vec<Finding> {
         .filter_map(|step| {
             let subject = format!("token: {}", step.name);
             match step.outcome {
-                StepOutcome::Pass => Some(Finding::ok(codes::TOKEN_STEP_OK, subject, &step.detail)),
-                StepOutcome::Skipped => Some(Finding::ok(
-                    codes::TOKEN_STEP_SKIPPED,
-                    subject,
-                    &step.detail,
-                )),
+                StepOutcome::Pass => Some(Finding::ok(Code::TokenStepOk, subject, &step.detail)),
+                StepOutcome::Skipped => {
+                    Some(Finding::ok(Code::TokenStepSkipped, subject, &step.detail))
+                }
                 StepOutcome::Fail => None,
             }
         })
@@ -183,7 +181,7 @@ fn issuer_mismatch(config: &Config, explanation: &Explanation) -> Option<Finding
         .map(|p| backend_api_auth::redact_url(&p.issuer))
         .collect();
     Some(Finding::fail(
-        codes::ISSUER_MISMATCH,
+        Code::IssuerMismatch,
         "token: issuer",
         format!(
             "token iss {iss:?}; configured issuer(s): {}",
@@ -201,7 +199,7 @@ fn verdict(explanation: &Explanation) -> Finding {
     let error = match &explanation.verdict {
         Ok(token) => {
             return Finding::ok(
-                codes::TOKEN_ACCEPTED,
+                Code::TokenAccepted,
                 "token: verdict",
                 format!(
                     "accepted: user {:?} from provider {}",
@@ -224,7 +222,7 @@ fn verdict(explanation: &Explanation) -> Finding {
         .hint()
         .map_or_else(|| default_fix(reason).to_owned(), str::to_owned);
     Finding::fail(
-        reason.code(),
+        Code::Refused(reason),
         subject,
         format!(
             "refused: {} {}: {}",

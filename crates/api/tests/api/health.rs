@@ -145,7 +145,7 @@ async fn cors_allows_only_configured_origins() {
     use backend_api::config::CorsOrigins;
     let app = TestApp::builder(Backend::Sqlite)
         .config(|config| {
-            config.http.cors = CorsOrigins::List(vec!["https://app.example.com".into()])
+            config.http.cors = CorsOrigins::List(vec!["https://app.example.com".into()]);
         })
         .spawn()
         .await;

@@ -24,9 +24,9 @@ use std::time::{Duration, SystemTime};
 
 use url::Url;
 
-use super::{FetchSettings, Fetcher};
 use crate::clock::Clock;
 use crate::discovery;
+use crate::fetch::{FetchSettings, Fetcher};
 use crate::jwk::{self, JwkSet};
 use crate::observe;
 use crate::provider::{KeySource, ProviderConfig};
@@ -165,11 +165,15 @@ impl KeyCache {
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
-        self.state.read().unwrap_or_else(|p| p.into_inner())
+        self.state
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
-        self.state.write().unwrap_or_else(|p| p.into_inner())
+        self.state
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn age(&self, state: &State) -> Option<Duration> {
@@ -267,7 +271,11 @@ impl KeyCache {
                 }
             }
         };
-        let fetched = self.fetcher.get_json(&url).await?;
+        let fetched = self
+            .fetcher
+            .get_json(&url)
+            .await
+            .map_err(|e| e.to_string())?;
         let shown = RedactedUrl::new(&url);
         let set = JwkSet::from_json(&fetched.body).map_err(|e| format!("GET {shown}: {e}"))?;
         for rejected in set.rejected() {

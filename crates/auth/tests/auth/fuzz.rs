@@ -44,7 +44,7 @@ proptest! {
 
     #[test]
     fn base64url_shaped_noise_is_refused(a in "[A-Za-z0-9_-]{0,200}", b in "[A-Za-z0-9_-]{0,200}", c in "[A-Za-z0-9_-]{0,120}") {
-        let token = format!("{}.{}.{}", a, b, c);
+        let token = format!("{a}.{b}.{c}");
         prop_assert!(!accepted(&token));
     }
 

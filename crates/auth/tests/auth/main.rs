@@ -10,6 +10,7 @@ mod attacks;
 mod credentials;
 /// OpenID discovery and the internal_url back channel.
 mod discovery;
+mod fetch;
 /// Tokens minted by Python `cryptography` for every algorithm (fixtures/).
 mod fixtures;
 /// Property test over the token parser: no panic, no accept.

@@ -2,7 +2,7 @@
 //! readiness, missing resource limits, and `imagePullPolicy: Never`.
 
 use super::model::{Container, Probe, Workload};
-use crate::doctor::codes;
+use crate::doctor::codes::Code;
 use crate::doctor::finding::Finding;
 
 /// Kubernetes defaults for a probe's timing fields.
@@ -18,7 +18,7 @@ pub(crate) fn check(workload: &Workload, container: &Container) -> Vec<Finding> 
     let mut findings = Vec::new();
     if let (Some(liveness), None) = (&container.liveness_probe, &container.startup_probe) {
         findings.push(Finding::warn(
-            codes::LIVENESS_WITHOUT_STARTUP,
+            Code::LivenessWithoutStartup,
             &subject,
             format!(
                 "livenessProbe without startupProbe: a start slower than {} s is killed and restarted \
@@ -31,7 +31,7 @@ pub(crate) fn check(workload: &Workload, container: &Container) -> Vec<Finding> 
     }
     if probe_path(&container.liveness_probe).is_some_and(|p| p.starts_with("/ready")) {
         findings.push(Finding::warn(
-            codes::LIVENESS_ON_READY,
+            Code::LivenessOnReady,
             &subject,
             "livenessProbe on /ready: an identity provider or database outage restarts every pod",
             "point livenessProbe at /health (depends on nothing) and keep /ready for readinessProbe",
@@ -39,7 +39,7 @@ pub(crate) fn check(workload: &Workload, container: &Container) -> Vec<Finding> 
     }
     if runs_backend_api(container) && probe_path(&container.readiness_probe) == Some("/health") {
         findings.push(Finding::warn(
-            codes::READINESS_ON_HEALTH,
+            Code::ReadinessOnHealth,
             &subject,
             "readinessProbe on /health: traffic arrives before the database answers and keys are loaded",
             "point readinessProbe at /ready",
@@ -51,7 +51,7 @@ pub(crate) fn check(workload: &Workload, container: &Container) -> Vec<Finding> 
         .collect();
     if !missing.is_empty() {
         findings.push(Finding::warn(
-            codes::NO_RESOURCE_LIMITS,
+            Code::NoResourceLimits,
             &subject,
             format!("no {} limit", missing.join(" or ")),
             "set resources.limits (and requests) so one pod cannot starve the node; size memory from \
@@ -60,7 +60,7 @@ pub(crate) fn check(workload: &Workload, container: &Container) -> Vec<Finding> 
     }
     if container.image_pull_policy.as_deref() == Some("Never") {
         findings.push(Finding::warn(
-            codes::PULL_POLICY_NEVER,
+            Code::PullPolicyNever,
             &subject,
             format!(
                 "imagePullPolicy: Never for {}: works only on a local cluster where the image was built \

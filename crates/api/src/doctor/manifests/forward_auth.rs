@@ -6,7 +6,7 @@
 use url::Url;
 
 use super::model::{AuthHook, Objects, Service};
-use crate::doctor::codes;
+use crate::doctor::codes::Code;
 use crate::doctor::finding::Finding;
 
 pub(crate) fn check(objects: &Objects) -> Vec<Finding> {
@@ -21,7 +21,7 @@ fn check_hook(objects: &Objects, hook: &AuthHook) -> Option<Finding> {
     let subject = format!("manifest {}/{}", hook.kind, hook.metadata.name);
     let Ok(url) = Url::parse(&hook.url) else {
         return Some(Finding::fail(
-            codes::AUTH_URL_SERVICE_MISSING,
+            Code::AuthUrlServiceMissing,
             subject,
             format!("{} is {:?}, not a URL", hook.source, hook.url),
             "write the full URL, e.g. http://backend-api.default.svc.cluster.local:8000/auth/verify",
@@ -44,7 +44,7 @@ fn check_hook(objects: &Objects, hook: &AuthHook) -> Option<Finding> {
             .map(|s| s.metadata.name.as_str())
             .collect();
         return Some(Finding::fail(
-            codes::AUTH_URL_SERVICE_MISSING,
+            Code::AuthUrlServiceMissing,
             subject,
             format!(
                 "{} points at {host}, but no Service {name} is defined in this input (Services: {}); \
@@ -68,7 +68,7 @@ fn check_hook(objects: &Objects, hook: &AuthHook) -> Option<Finding> {
     }
     let ports: Vec<String> = service.ports.iter().map(|p| p.port.to_string()).collect();
     Some(Finding::fail(
-        codes::AUTH_URL_PORT_MISSING,
+        Code::AuthUrlPortMissing,
         subject,
         format!(
             "{} points at {host} port {port}, but Service {name} exposes port(s) {}",
@@ -103,7 +103,7 @@ fn service_name<'a>(host: &'a str, own: Option<&'a str>) -> Option<(&'a str, Opt
 mod tests {
     use super::*;
 
-    fn codes_of(input: &str) -> Vec<&'static str> {
+    fn codes_of(input: &str) -> Vec<Code> {
         let objects = Objects::parse(input).expect("yaml");
         check(&objects).iter().map(|f| f.code).collect()
     }
@@ -135,17 +135,17 @@ mod tests {
             codes_of(&ingress(
                 "http://backend-api-svc.apps.svc.cluster.local:8000/auth/verify"
             )),
-            [codes::AUTH_URL_SERVICE_MISSING]
+            [Code::AuthUrlServiceMissing]
         );
         assert_eq!(
             codes_of(&ingress(
                 "http://backend-api.apps.svc.cluster.local/auth/verify"
             )),
-            [codes::AUTH_URL_PORT_MISSING]
+            [Code::AuthUrlPortMissing]
         );
         assert_eq!(
             codes_of(&ingress("http://backend-api.other.svc:8000/auth/verify")),
-            [codes::AUTH_URL_SERVICE_MISSING]
+            [Code::AuthUrlServiceMissing]
         );
     }
 
@@ -154,6 +154,6 @@ mod tests {
         let input = format!(
             "{SERVICE}---\napiVersion: traefik.io/v1alpha1\nkind: Middleware\nmetadata: {{name: auth, namespace: apps}}\nspec:\n  forwardAuth:\n    address: http://backend-api.apps.svc:8080/auth/verify\n"
         );
-        assert_eq!(codes_of(&input), [codes::AUTH_URL_PORT_MISSING]);
+        assert_eq!(codes_of(&input), [Code::AuthUrlPortMissing]);
     }
 }

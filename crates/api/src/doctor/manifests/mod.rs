@@ -19,7 +19,7 @@ use std::io::Read;
 
 use anyhow::Context as _;
 
-use super::codes;
+use super::codes::Code;
 use super::finding::{Finding, Severity};
 use model::Objects;
 
@@ -52,7 +52,7 @@ pub(crate) fn analyse(input: &str) -> Vec<Finding> {
         Ok(objects) => objects,
         Err(error) => {
             return vec![Finding::fail(
-                codes::MANIFESTS_INVALID,
+                Code::ManifestsInvalid,
                 subject,
                 format!("not Kubernetes YAML: {error}"),
                 "pass the output of `helm template …` or `kubectl get deploy,svc,netpol,secret,cm -o yaml`",
@@ -61,7 +61,7 @@ pub(crate) fn analyse(input: &str) -> Vec<Finding> {
     };
     if objects.workloads.is_empty() {
         return vec![Finding::fail(
-            codes::MANIFESTS_INVALID,
+            Code::ManifestsInvalid,
             subject,
             "no Deployment, StatefulSet, DaemonSet, Job, CronJob or Pod in the input",
             "pass the rendered chart (`helm template backend-api ./infrastructure/helm/backend-api`)",
@@ -86,7 +86,7 @@ pub(crate) fn analyse(input: &str) -> Vec<Finding> {
     findings.extend(forward_auth::check(&objects));
     if findings.iter().all(|f| f.severity == Severity::Ok) {
         findings.push(Finding::ok(
-            codes::MANIFESTS_OK,
+            Code::ManifestsOk,
             subject,
             format!(
                 "{} workload(s), {} Service(s), {} NetworkPolicy(ies) checked",
@@ -103,7 +103,7 @@ pub(crate) fn analyse(input: &str) -> Vec<Finding> {
 mod tests {
     use super::*;
 
-    fn codes_of(input: &str) -> Vec<&'static str> {
+    fn codes_of(input: &str) -> Vec<Code> {
         analyse(input).iter().map(|f| f.code).collect()
     }
 
@@ -163,7 +163,7 @@ spec:
         ));
         let blocked = findings
             .iter()
-            .find(|f| f.code == codes::NP_BLOCKS_IDP_PORT)
+            .find(|f| f.code == Code::NpBlocksIdpPort)
             .expect("back channel blocked");
         assert!(
             blocked.observed.contains("pod port 8080"),
@@ -179,16 +179,16 @@ spec:
         assert!(
             !findings
                 .iter()
-                .any(|f| f.code == codes::NP_BLOCKS_DB_PORT || f.code == codes::NP_MISSING_DNS)
+                .any(|f| f.code == Code::NpBlocksDbPort || f.code == Code::NpMissingDns)
         );
     }
 
     #[test]
     fn policy_without_dns_or_database_port_is_flagged() {
         let codes = codes_of(&backend_with_policy("{port: 443}, {port: 8080}"));
-        assert!(codes.contains(&codes::NP_MISSING_DNS), "{codes:?}");
-        assert!(codes.contains(&codes::NP_BLOCKS_DB_PORT), "{codes:?}");
-        assert!(!codes.contains(&codes::NP_BLOCKS_IDP_PORT), "{codes:?}");
+        assert!(codes.contains(&Code::NpMissingDns), "{codes:?}");
+        assert!(codes.contains(&Code::NpBlocksDbPort), "{codes:?}");
+        assert!(!codes.contains(&Code::NpBlocksIdpPort), "{codes:?}");
     }
 
     #[test]
@@ -196,7 +196,7 @@ spec:
         let codes = codes_of(&backend_with_policy(
             "{port: 53, protocol: UDP}, {port: 53}, {port: 8080}, {port: 5000, endPort: 6000}",
         ));
-        assert_eq!(codes, vec![codes::NP_OK, codes::MANIFESTS_OK]);
+        assert_eq!(codes, vec![Code::NpOk, Code::ManifestsOk]);
     }
 
     #[test]
@@ -206,7 +206,7 @@ spec:
         let findings = analyse(&input);
         let finding = findings
             .iter()
-            .find(|f| f.code == codes::SERVICE_NOT_IN_INPUT)
+            .find(|f| f.code == Code::ServiceNotInInput)
             .expect("wrong service name flagged");
         assert!(
             finding.observed.contains("no Service docs-cluster"),
@@ -260,7 +260,7 @@ spec:
         let findings = analyse(input);
         let blocked: Vec<&Finding> = findings
             .iter()
-            .filter(|f| f.code == codes::NP_BLOCKS_IDP_PORT)
+            .filter(|f| f.code == Code::NpBlocksIdpPort)
             .collect();
         assert_eq!(blocked.len(), 1, "{findings:#?}");
         assert!(
@@ -272,10 +272,10 @@ spec:
 
     #[test]
     fn garbage_and_empty_input_are_invalid() {
-        assert_eq!(codes_of("kind: [\n"), vec![codes::MANIFESTS_INVALID]);
+        assert_eq!(codes_of("kind: [\n"), vec![Code::ManifestsInvalid]);
         assert_eq!(
             codes_of("kind: Service\nmetadata: {name: x}\n"),
-            vec![codes::MANIFESTS_INVALID]
+            vec![Code::ManifestsInvalid]
         );
     }
 }

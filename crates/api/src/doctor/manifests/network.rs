@@ -9,7 +9,7 @@ use url::Url;
 
 use super::model::{NetworkPolicy, Objects, PortRef, Service, Workload, same_namespace};
 use super::targets;
-use crate::doctor::codes;
+use crate::doctor::codes::Code;
 use crate::doctor::finding::Finding;
 
 /// One place the workload connects to, taken from an environment variable.
@@ -48,7 +48,7 @@ pub(crate) fn check(objects: &Objects, workload: &Workload) -> Vec<Finding> {
     let mut findings = Vec::new();
     if !allows(&policies, 53, "UDP") && !allows(&policies, 53, "TCP") {
         findings.push(Finding::fail(
-            codes::NP_MISSING_DNS,
+            Code::NpMissingDns,
             &subject,
             format!("NetworkPolicy {names} limits egress to {allowed_text}: no DNS (port 53)"),
             "allow egress on UDP and TCP port 53 to kube-dns (namespace kube-system, k8s-app: kube-dns); \
@@ -62,9 +62,9 @@ pub(crate) fn check(objects: &Objects, workload: &Workload) -> Vec<Finding> {
             continue;
         }
         let code = match destination.scheme.as_str() {
-            "http" | "https" => codes::NP_BLOCKS_IDP_PORT,
-            "postgres" | "postgresql" | "mysql" => codes::NP_BLOCKS_DB_PORT,
-            _ => codes::NP_BLOCKS_PORT,
+            "http" | "https" => Code::NpBlocksIdpPort,
+            "postgres" | "postgresql" | "mysql" => Code::NpBlocksDbPort,
+            _ => Code::NpBlocksPort,
         };
         let via = match &destination.pod_port {
             Some((pod_port, service)) if *pod_port != destination.port => format!(
@@ -102,7 +102,7 @@ pub(crate) fn check(objects: &Objects, workload: &Workload) -> Vec<Finding> {
             )
         };
         findings.push(Finding::ok(
-            codes::NP_OK,
+            Code::NpOk,
             &subject,
             format!(
                 "NetworkPolicy {names} allows DNS{}{}{unchecked}",

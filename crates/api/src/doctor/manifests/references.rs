@@ -2,7 +2,7 @@
 //! exist in the same input, and (for the network checks) what value a variable ends up with.
 
 use super::model::{Container, EnvVar, KeyRef, KeyedObject, Objects, Workload, same_namespace};
-use crate::doctor::codes;
+use crate::doctor::codes::Code;
 use crate::doctor::finding::Finding;
 
 /// The value a variable will have in the pod, when the input says: a literal, or a key of a Secret or
@@ -132,10 +132,10 @@ impl Kind {
         }
     }
 
-    fn key_code(self) -> &'static str {
+    fn key_code(self) -> Code {
         match self {
-            Kind::Secret => codes::ENV_SECRET_KEY_MISSING,
-            Kind::ConfigMap => codes::ENV_CONFIGMAP_KEY_MISSING,
+            Kind::Secret => Code::EnvSecretKeyMissing,
+            Kind::ConfigMap => Code::EnvConfigmapKeyMissing,
         }
     }
 
@@ -143,8 +143,8 @@ impl Kind {
     /// so this warns with the command that settles it rather than failing.
     fn missing_object(self, subject: &str, var: &str, name: &str) -> Finding {
         let (code, command) = match self {
-            Kind::Secret => (codes::ENV_SECRET_MISSING, "secret"),
-            Kind::ConfigMap => (codes::ENV_CONFIGMAP_MISSING, "configmap"),
+            Kind::Secret => (Code::EnvSecretMissing, "secret"),
+            Kind::ConfigMap => (Code::EnvConfigmapMissing, "configmap"),
         };
         Finding::warn(
             code,

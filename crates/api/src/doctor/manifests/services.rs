@@ -4,7 +4,7 @@
 use super::model::{Objects, Workload};
 use super::network::service_for;
 use super::targets;
-use crate::doctor::codes;
+use crate::doctor::codes::Code;
 use crate::doctor::finding::Finding;
 
 pub(crate) fn check(objects: &Objects, workload: &Workload) -> Vec<Finding> {
@@ -27,7 +27,7 @@ pub(crate) fn check(objects: &Objects, workload: &Workload) -> Vec<Finding> {
         }
         let name = host.split('.').next().unwrap_or(host);
         findings.push(Finding::warn(
-            codes::SERVICE_NOT_IN_INPUT,
+            Code::ServiceNotInInput,
             format!("manifest {}", workload.describe()),
             format!(
                 "{} points at {host}, but no Service {name} is defined in this input (Services: {})",

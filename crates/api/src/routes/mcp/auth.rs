@@ -31,7 +31,7 @@ pub async fn authenticate(
     if let Some(required) = &state.config.mcp.audience
         && !audiences(&verified.claims).any(|aud| aud == required)
     {
-        metrics::counter!("auth_failures_total", "reason" => Reason::AudienceMismatch.code(), "provider" => verified.provider.to_string())
+        metrics::counter!(backend_api_auth::AUTH_FAILURES, "reason" => Reason::AudienceMismatch.code(), "provider" => verified.provider.to_string())
             .increment(1);
         let error = AuthError::new(
             Reason::AudienceMismatch,

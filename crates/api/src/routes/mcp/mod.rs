@@ -83,9 +83,8 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
         Ok(framing) => framing,
         Err(refusal) => return refusal.into_response(),
     };
-    let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(bytes) => bytes,
-        Err(_) => return ApiError::PayloadTooLarge.into_response(),
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return ApiError::PayloadTooLarge.into_response();
     };
     let value: Value = match serde_json::from_slice(&bytes) {
         Ok(value) => value,

@@ -96,5 +96,5 @@ async fn call(
 
 /// A client-chosen name, shortened before it is echoed.
 fn printable(text: &str) -> String {
-    text.chars().take(64).collect()
+    backend_api_auth::truncated(text, 64)
 }

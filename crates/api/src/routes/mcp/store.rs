@@ -3,10 +3,10 @@
 //!
 //! Tasks belong to the pair (provider, user id); every query filters on both.
 
-use crate::db::tasks::{self, Changes, Created, Idempotency, ListQuery, NewTask};
 use crate::db::tasks::Owner as TaskOwnerKey;
+use crate::db::tasks::{self, Changes, Created, Idempotency, ListQuery, NewTask};
 use crate::error::ApiError;
-use crate::routes::tasks::{Task, TaskList, database_error, pool, query};
+use crate::routes::tasks::{Task, TaskList, found, query};
 use crate::state::AppState;
 
 /// The verified caller the tools act for.
@@ -31,9 +31,10 @@ pub async fn list(
     owner: &Owner,
     query: &ListQuery,
 ) -> Result<TaskList, ApiError> {
-    let mut rows = tasks::list(pool(state).await?, owner.key(), query)
-        .await
-        .map_err(|error| database_error(&state.db, error))?;
+    let mut rows = state
+        .db
+        .run(|pool| tasks::list(pool, owner.key(), query))
+        .await?;
     let more = rows.len() > query.limit as usize;
     rows.truncate(query.limit as usize);
     let next_cursor = match rows.last() {
@@ -47,7 +48,12 @@ pub async fn list(
 }
 
 pub async fn get(state: &AppState, owner: &Owner, id: i64) -> Result<Task, ApiError> {
-    found(state, tasks::get(pool(state).await?, owner.key(), id).await)
+    found(
+        state
+            .db
+            .run(|pool| tasks::get(pool, owner.key(), id))
+            .await?,
+    )
 }
 
 /// Creates a task; with an idempotency key, a retry returns the first task (`true` = replayed).
@@ -57,9 +63,10 @@ pub async fn create(
     task: &NewTask,
     idempotency: Option<&Idempotency>,
 ) -> Result<(Task, bool), ApiError> {
-    let created = tasks::create(pool(state).await?, owner.key(), task, idempotency)
-        .await
-        .map_err(|error| database_error(&state.db, error))?;
+    let created = state
+        .db
+        .run(|pool| tasks::create(pool, owner.key(), task, idempotency))
+        .await?;
     match created {
         Created::New(row) => Ok((row.into(), false)),
         Created::Replayed(row) => Ok((row.into(), true)),
@@ -74,30 +81,27 @@ pub async fn update(
     id: i64,
     changes: &Changes,
 ) -> Result<Task, ApiError> {
-    let pool = pool(state).await?;
-    let result = if changes.is_empty() {
-        tasks::get(pool, owner.key(), id).await
-    } else {
-        tasks::update(pool, owner.key(), id, changes).await
-    };
-    found(state, result)
+    let row = state
+        .db
+        .run(|pool| async {
+            if changes.is_empty() {
+                tasks::get(pool, owner.key(), id).await
+            } else {
+                tasks::update(pool, owner.key(), id, changes).await
+            }
+        })
+        .await?;
+    found(row)
 }
 
 pub async fn delete(state: &AppState, owner: &Owner, id: i64) -> Result<(), ApiError> {
-    match tasks::delete(pool(state).await?, owner.key(), id).await {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(ApiError::TaskNotFound),
-        Err(error) => Err(database_error(&state.db, error)),
-    }
-}
-
-fn found(
-    state: &AppState,
-    result: Result<Option<tasks::TaskRow>, sqlx::Error>,
-) -> Result<Task, ApiError> {
-    match result {
-        Ok(Some(row)) => Ok(row.into()),
-        Ok(None) => Err(ApiError::TaskNotFound),
-        Err(error) => Err(database_error(&state.db, error)),
+    let deleted = state
+        .db
+        .run(|pool| tasks::delete(pool, owner.key(), id))
+        .await?;
+    if deleted {
+        Ok(())
+    } else {
+        Err(ApiError::TaskNotFound)
     }
 }

@@ -134,7 +134,7 @@ pub async fn call(
     match outcome {
         Ok(structured) => Ok(success(structured)),
         Err(ApiError::Internal(cause)) => {
-            tracing::error!(cause = %cause, tool = tool.name(), "mcp tool call failed");
+            tracing::error!(cause = %format!("{cause:#}"), tool = tool.name(), "mcp tool call failed");
             Err(RpcError::new(
                 INTERNAL_ERROR,
                 "unexpected error; the request id in x-request-id finds it in the log",
@@ -190,7 +190,8 @@ async fn run(
 }
 
 fn structured(value: &impl Serialize) -> Result<Value, ApiError> {
-    serde_json::to_value(value).map_err(|error| ApiError::Internal(format!("serialising: {error}")))
+    serde_json::to_value(value)
+        .map_err(|error| ApiError::Internal(anyhow::Error::new(error).context("serialising")))
 }
 
 /// Structured content plus the same JSON as text, for clients that only show text.

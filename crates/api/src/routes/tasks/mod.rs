@@ -24,7 +24,6 @@ use utoipa::ToSchema;
 
 use crate::auth::TaskOwner;
 use crate::db::tasks::{self, Created, Idempotency, TaskRow};
-use crate::db::{Database, Pool};
 use crate::error::{ApiError, FieldError};
 use crate::json_body::JsonBody;
 use crate::routes::openapi::problems::{CreateErrors, ListErrors, TaskErrors, TaskWriteErrors};
@@ -116,31 +115,9 @@ impl FromRequestParts<AppState> for TaskId {
     }
 }
 
-pub(crate) async fn pool(state: &AppState) -> Result<&Pool, ApiError> {
-    state
-        .db
-        .pool()
-        .await
-        .map_err(|unavailable| ApiError::DatabaseUnavailable(unavailable.reason))
-}
-
-/// A failed query: the database's fault → 503 (and the supervisor takes over), else 500.
-pub(crate) fn database_error(db: &Database, error: sqlx::Error) -> ApiError {
-    match db.report(&error) {
-        Some(diagnosis) => ApiError::DatabaseUnavailable(diagnosis.reason),
-        None => ApiError::Internal(format!("database query failed: {error}")),
-    }
-}
-
-fn found(
-    state: &AppState,
-    result: Result<Option<TaskRow>, sqlx::Error>,
-) -> Result<Json<Task>, ApiError> {
-    match result {
-        Ok(Some(row)) => Ok(Json(row.into())),
-        Ok(None) => Err(ApiError::TaskNotFound),
-        Err(error) => Err(database_error(&state.db, error)),
-    }
+/// A task that must exist: `None` is 404 (also for another user's task).
+pub(crate) fn found(row: Option<TaskRow>) -> Result<Task, ApiError> {
+    row.map(Task::from).ok_or(ApiError::TaskNotFound)
 }
 
 /// List the caller's tasks, one page at a time.
@@ -156,9 +133,10 @@ pub async fn list_tasks(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<TaskList>, ApiError> {
     let query = query::parse(raw.as_deref())?;
-    let mut rows = tasks::list(pool(&state).await?, owner.owner(), &query)
-        .await
-        .map_err(|error| database_error(&state.db, error))?;
+    let mut rows = state
+        .db
+        .run(|pool| tasks::list(pool, owner.owner(), &query))
+        .await?;
     let more = rows.len() > query.limit as usize;
     rows.truncate(query.limit as usize);
     let next_cursor = match rows.last() {
@@ -210,14 +188,10 @@ pub async fn create_task(
         key,
         fingerprint: fingerprint(&new_task),
     });
-    let created = tasks::create(
-        pool(&state).await?,
-        owner.owner(),
-        &new_task,
-        idempotency.as_ref(),
-    )
-    .await
-    .map_err(|error| database_error(&state.db, error))?;
+    let created = state
+        .db
+        .run(|pool| tasks::create(pool, owner.owner(), &new_task, idempotency.as_ref()))
+        .await?;
     let (row, replayed) = match created {
         Created::New(row) => (row, false),
         Created::Replayed(row) => (row, true),
@@ -268,11 +242,7 @@ pub(crate) fn fingerprint(task: &tasks::NewTask) -> String {
         }
         None => hasher.update([0]),
     }
-    hasher
-        .finalize()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    backend_api_auth::hex(&hasher.finalize())
 }
 
 /// `/api/{user_id}/tasks/{id}` with the user id percent-encoded as a path segment.
@@ -296,8 +266,11 @@ pub async fn get_task(
     owner: TaskOwner,
     TaskId(id): TaskId,
 ) -> Result<Json<Task>, ApiError> {
-    let result = tasks::get(pool(&state).await?, owner.owner(), id).await;
-    found(&state, result)
+    let row = state
+        .db
+        .run(|pool| tasks::get(pool, owner.owner(), id))
+        .await?;
+    found(row).map(Json)
 }
 
 /// Replace a task's title and description (and `completed`, if given).
@@ -315,8 +288,11 @@ pub async fn replace_task(
     JsonBody(body): JsonBody,
 ) -> Result<Json<Task>, ApiError> {
     let changes = body::replace(&body)?.into();
-    let result = tasks::update(pool(&state).await?, owner.owner(), id, &changes).await;
-    found(&state, result)
+    let row = state
+        .db
+        .run(|pool| tasks::update(pool, owner.owner(), id, &changes))
+        .await?;
+    found(row).map(Json)
 }
 
 /// Change some fields of a task.
@@ -334,14 +310,18 @@ pub async fn patch_task(
     JsonBody(body): JsonBody,
 ) -> Result<Json<Task>, ApiError> {
     let changes: tasks::Changes = body::patch(&body)?.into();
-    let pool = pool(&state).await?;
-    // An empty patch changes nothing, not even updated_at.
-    let result = if changes.is_empty() {
-        tasks::get(pool, owner.owner(), id).await
-    } else {
-        tasks::update(pool, owner.owner(), id, &changes).await
-    };
-    found(&state, result)
+    let row = state
+        .db
+        .run(|pool| async {
+            // An empty patch changes nothing, not even updated_at.
+            if changes.is_empty() {
+                tasks::get(pool, owner.owner(), id).await
+            } else {
+                tasks::update(pool, owner.owner(), id, &changes).await
+            }
+        })
+        .await?;
+    found(row).map(Json)
 }
 
 /// Flip `completed`.
@@ -356,8 +336,11 @@ pub async fn toggle_task(
     owner: TaskOwner,
     TaskId(id): TaskId,
 ) -> Result<Json<Task>, ApiError> {
-    let result = tasks::toggle(pool(&state).await?, owner.owner(), id).await;
-    found(&state, result)
+    let row = state
+        .db
+        .run(|pool| tasks::toggle(pool, owner.owner(), id))
+        .await?;
+    found(row).map(Json)
 }
 
 /// Delete a task.
@@ -372,9 +355,13 @@ pub async fn delete_task(
     owner: TaskOwner,
     TaskId(id): TaskId,
 ) -> Result<StatusCode, ApiError> {
-    match tasks::delete(pool(&state).await?, owner.owner(), id).await {
-        Ok(true) => Ok(StatusCode::NO_CONTENT),
-        Ok(false) => Err(ApiError::TaskNotFound),
-        Err(error) => Err(database_error(&state.db, error)),
+    let deleted = state
+        .db
+        .run(|pool| tasks::delete(pool, owner.owner(), id))
+        .await?;
+    if deleted {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::TaskNotFound)
     }
 }

@@ -1,7 +1,7 @@
 //! Which redirects a key-set or discovery fetch follows: at most
 //! [`MAX_REDIRECTS`], and never from `https` to `http` (that would let whoever sits
-//! on the network path swap the keys the TLS hop was meant to protect). `doctor`
-//! applies the same rule to its own, step-by-step redirect walk.
+//! on the network path swap the keys the TLS hop was meant to protect). `get`
+//! applies it hop by hop, for the key cache and `doctor` alike.
 
 use url::Url;
 
@@ -43,16 +43,6 @@ pub fn redirect_refusal(chain: &[Url], next: &Url) -> Option<String> {
         ));
     }
     None
-}
-
-/// The reqwest policy applying [`redirect_refusal`].
-pub(crate) fn policy() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
-        match redirect_refusal(attempt.previous(), attempt.url()) {
-            Some(reason) => attempt.error(reason),
-            None => attempt.follow(),
-        }
-    })
 }
 
 #[cfg(test)]
