@@ -138,7 +138,7 @@ impl ApiError {
         }
     }
 
-    /// The stable code; for authentication, the code of SPEC §5.
+    /// The stable code; for authentication, the core's reason code.
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::Auth(error) => error.reason().code(),

@@ -1,4 +1,4 @@
-//! The command line (SPEC §2): `serve` (default), `migrate`, `config`, `token`, `healthcheck`.
+//! The command line: `serve` (default), `migrate`, `config`, `token`, `healthcheck`.
 //!
 //! Exit codes: 0 success, 1 a failure that was diagnosed (database refused, probe failed),
 //! 2 bad usage or configuration. Each subcommand lives in its own file.

@@ -1,7 +1,7 @@
 //! Names of every environment variable the service reads, in one place.
 //!
 //! The same names appear in `--help`, error messages, `backend-api config`, the README table,
-//! the Dockerfile and the Helm values; the seed documents fixed the first ones.
+//! the Dockerfile and the Helm values; the first ones are those of the FastAPI backend this service replaces, so existing deployments keep working.
 
 pub const HOST: &str = "HOST";
 pub const PORT: &str = "PORT";

@@ -1,5 +1,5 @@
 //! Every stable finding code `doctor` can emit. Codes are API (scripts match on them, the README maps
-//! symptoms to them): add new ones, never rename one. Token verdicts reuse the reason codes of SPEC §5.
+//! symptoms to them): add new ones, never rename one. Token verdicts reuse the core's authentication reason codes.
 //!
 //! [`Code`] is an enum, like the core's `Reason`: a finding cannot carry a code that is not listed
 //! here, and a token verdict carries the core's reason itself.
@@ -108,7 +108,7 @@ pub(crate) enum Code {
     /// A migration failed half-way, or an applied one was changed since.
     DbMigrationsBroken,
 
-    // Tokens (`doctor token`), besides the reason codes of SPEC §5.
+    // Tokens (`doctor token`), besides the core's authentication reason codes.
     /// What the token says about itself (unverified), with its fingerprint, never the token.
     TokenDecoded,
     /// One verification step passed.
@@ -125,7 +125,7 @@ pub(crate) enum Code {
     ManifestsInvalid,
     /// Egress allows DNS and every port the workload's URLs need.
     NpOk,
-    /// Egress does not allow the identity provider's port (seed 002: 80 vs 8080 on the back channel).
+    /// Egress does not allow the identity provider's port (e.g. 80 allowed while the Service forwards to 8080).
     NpBlocksIdpPort,
     /// Egress does not allow the database's port.
     NpBlocksDbPort,

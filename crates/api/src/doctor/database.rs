@@ -1,4 +1,4 @@
-//! Database checks: reachability, authentication (seed 002's password drift gets its own code) and
+//! Database checks: reachability, authentication (a password that drifted after `helm upgrade` gets its own code) and
 //! whether the migrations this binary ships are applied.
 //!
 //! Connects once, reads `_sqlx_migrations`, and explains failures with the service's own diagnosis
@@ -161,7 +161,7 @@ fn connection_failure(target: &str, error: &sqlx::Error) -> Finding {
             Code::DbAuthFailed,
             SUBJECT,
             observed,
-            "the password in DATABASE_URL no longer matches the role's (seed 002: a `helm upgrade` regenerated \
+            "the password in DATABASE_URL no longer matches the role's (typically a `helm upgrade` regenerated \
              the secret): realign it with ALTER ROLE <user> PASSWORD '<value of the secret>', or pin the \
              password in the chart values so upgrades stop rotating it",
         ),

@@ -12,7 +12,7 @@ pub(crate) fn colour_wanted(stdout_is_terminal: bool, no_color_set: bool) -> boo
     stdout_is_terminal && !no_color_set
 }
 
-/// `{"findings":[…]}`, the shape SPEC §2 fixes for scripts.
+/// `{"findings":[…]}`, the shape scripts rely on (a documented contract).
 pub(crate) fn json(report: &Report) -> String {
     // Serialising plain strings and enums cannot fail; the fallback keeps the shape anyway.
     serde_json::to_string_pretty(report).unwrap_or_else(|_| r#"{"findings":[]}"#.to_owned())

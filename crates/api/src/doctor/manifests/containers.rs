@@ -1,4 +1,4 @@
-//! Per-container checks from the seeds' post-mortems: probes that kill slow starts or lie about
+//! Per-container checks from known Kubernetes post-mortems: probes that kill slow starts or lie about
 //! readiness, missing resource limits, and `imagePullPolicy: Never`.
 
 use super::model::{Container, Probe, Workload};

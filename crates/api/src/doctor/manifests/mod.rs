@@ -1,5 +1,5 @@
 //! `doctor manifests <file|->`: reads rendered Kubernetes YAML (`helm template`, `kubectl get -o yaml`)
-//! and flags what the seeds' post-mortems found, offline, without a cluster.
+//! and flags the misconfigurations Kubernetes post-mortems of this stack keep finding, offline, without a cluster.
 //!
 //! Layout: `model` parses the YAML; `network` checks NetworkPolicy egress; `containers` checks probes,
 //! limits and pull policy; `references` checks Secret/ConfigMap references; `services` checks that

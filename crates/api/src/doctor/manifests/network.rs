@@ -2,7 +2,7 @@
 //! its environment (identity provider, database, …).
 //!
 //! Policies apply to the destination *pod* port, after the Service has translated its port; so a URL
-//! on port 80 whose Service forwards to 8080 needs 8080 allowed (seed 002's back channel). Peers
+//! on port 80 whose Service forwards to 8080 needs 8080 allowed (the back channel to an identity provider fails exactly so). Peers
 //! (`to:` selectors) are not evaluated: this check is about ports.
 
 use url::Url;

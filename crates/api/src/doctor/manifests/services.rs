@@ -1,5 +1,5 @@
 //! URLs in a workload's environment that name a cluster Service the input does not define: the
-//! seeds' "DNS resolution failed | wrong service name (`frontend-service` instead of `frontend`)".
+//! the classic "DNS resolution failed | wrong service name (`frontend-service` instead of `frontend`)".
 
 use super::model::{Objects, Workload};
 use super::network::service_for;

@@ -84,7 +84,7 @@ impl Run<'_> {
         ));
     }
 
-    /// The endpoints a browser is sent to must resolve (seed 002: `id.kubernetes.local`).
+    /// The endpoints a browser is sent to must resolve (a realm whose browser URL names a cluster-only host such as `id.kubernetes.local` signs nobody in).
     async fn front_channel(&mut self, document: &Value) {
         let mut hosts = BTreeSet::new();
         for field in ["issuer", "authorization_endpoint", "end_session_endpoint"] {

@@ -62,7 +62,7 @@ impl Run<'_> {
     }
 
     /// The fix for a host that does not resolve. When it is the issuer's own (public) host and no
-    /// `internal_url` redirects the back channel, that setting is the fix (seed 002: Keycloak's
+    /// `internal_url` redirects the back channel, that setting is the fix (the usual case: Keycloak's
     /// public name does not resolve inside the cluster); otherwise it is usually a wrong Service name.
     pub(super) fn unresolvable_fix(&self, host: &str) -> String {
         let issuer_host = Url::parse(&self.provider.issuer)
