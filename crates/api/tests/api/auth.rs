@@ -108,15 +108,7 @@ async fn a_token_expires_when_the_clock_passes_exp_and_leeway() {
 #[tokio::test]
 async fn keys_unavailable_is_503_with_retry_after_and_ready_says_why() {
     // An identity provider whose port is reserved but refuses connections.
-    let dead = JwksServer::reserve(json!({"keys": []})).await;
-    let url = dead.jwks_url();
-    let app = TestApp::builder(Backend::Sqlite)
-        .no_wait()
-        .config(move |config| {
-            config.auth.providers[0].keys = KeySource::JwksUrl(url.parse().expect("url"));
-        })
-        .spawn()
-        .await;
+    let (app, _dead) = TestApp::spawn_with_unreachable_keys(Backend::Sqlite).await;
     let response = app.get_as("alice", "/api/alice/tasks").await;
     let retry_after: u64 = header(&response, "retry-after").parse().expect("seconds");
     assert!(retry_after >= 1);

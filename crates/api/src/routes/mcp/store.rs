@@ -3,8 +3,8 @@
 //!
 //! Tasks belong to the pair (provider, user id); every query filters on both.
 
-use crate::db::tasks::{self, Changes, Created, Idempotency, ListQuery, NewTask};
 use crate::db::tasks::Owner as TaskOwnerKey;
+use crate::db::tasks::{self, Changes, Created, Idempotency, ListQuery, NewTask};
 use crate::error::ApiError;
 use crate::routes::tasks::{Task, TaskList, database_error, pool, query};
 use crate::state::AppState;
