@@ -6,10 +6,9 @@ use std::time::Duration;
 
 use backend_api::config::Environment;
 use backend_api_auth::DevelopmentKey;
-use backend_api_auth::KeySource;
 use reqwest::StatusCode;
 use serde_json::json;
-use test_support::{JwksServer, TestKey, claims, jwks, now};
+use test_support::{TestKey, claims, jwks, now};
 
 use crate::helpers::{AUDIENCE, Backend, ISSUER, TestApp, assert_problem, header};
 

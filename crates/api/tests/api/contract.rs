@@ -9,10 +9,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use backend_api::config::{MAX_BODY_BYTES, MAX_HEADER_BYTES};
-use backend_api_auth::KeySource;
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{Value, json};
-use test_support::JwksServer;
 
 use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;

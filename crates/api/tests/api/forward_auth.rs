@@ -3,10 +3,10 @@
 //! and its metrics label.
 
 use backend_api::config::{ClaimHeader, HostPolicy};
-use backend_api_auth::{KeySource, ProviderConfig};
+use backend_api_auth::ProviderConfig;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use test_support::{JwksServer, TestKey, claims, now};
+use test_support::{TestKey, claims, now};
 
 use crate::helpers::{AUDIENCE, Backend, ISSUER, PROVIDER, TestApp, assert_problem, header};
 
