@@ -1,6 +1,7 @@
 //! Authentication as the client sees it: 401 with the RFC 6750 challenge and the reason code
-//! of SPEC §5, 403 for another user's path, 503 + Retry-After when keys cannot be fetched,
-//! expiry through the settable clock, and the development-key mode.
+//! (`token_missing`, `expired`, `bad_signature`, ...), 403 for another user's path,
+//! 503 + Retry-After when keys cannot be fetched, expiry through the settable clock, and the
+//! development-key mode.
 
 use std::time::Duration;
 
