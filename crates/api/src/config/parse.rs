@@ -281,6 +281,13 @@ fn parse_cors(text: &str) -> Result<CorsOrigins, String> {
     })
 }
 
+/// The variables a configuration that must not load is refused for, in the order reported.
+#[cfg(test)]
+pub(super) fn refused_variables(raw: &RawConfig) -> Vec<&'static str> {
+    let errors = Config::from_raw(raw).err().expect("invalid").0;
+    errors.iter().map(|e| e.variable).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
@@ -353,10 +360,8 @@ mod tests {
             http_max_connections: Some("3".into()),
             ..RawConfig::default()
         };
-        let errors = Config::from_raw(&raw).err().expect("invalid").0;
-        let names: Vec<_> = errors.iter().map(|e| e.variable).collect();
         assert_eq!(
-            names,
+            refused_variables(&raw),
             [
                 env::HEADER_READ_TIMEOUT_SECONDS,
                 env::KEEP_ALIVE_TIMEOUT_SECONDS,

@@ -1,15 +1,15 @@
 //! Authentication as the client sees it: 401 with the RFC 6750 challenge and the reason code
-//! of SPEC §5, 403 for another user's path, 503 + Retry-After when keys cannot be fetched,
-//! expiry through the settable clock, and the development-key mode.
+//! (`token_missing`, `expired`, `bad_signature`, ...), 403 for another user's path,
+//! 503 + Retry-After when keys cannot be fetched, expiry through the settable clock, and the
+//! development-key mode.
 
 use std::time::Duration;
 
 use backend_api::config::Environment;
 use backend_api_auth::DevelopmentKey;
-use backend_api_auth::KeySource;
 use reqwest::StatusCode;
 use serde_json::json;
-use test_support::{JwksServer, TestKey, claims, jwks, now};
+use test_support::{TestKey, claims, jwks, now};
 
 use crate::helpers::{AUDIENCE, Backend, ISSUER, TestApp, assert_problem, header};
 
@@ -108,15 +108,7 @@ async fn a_token_expires_when_the_clock_passes_exp_and_leeway() {
 #[tokio::test]
 async fn keys_unavailable_is_503_with_retry_after_and_ready_says_why() {
     // An identity provider whose port is reserved but refuses connections.
-    let dead = JwksServer::reserve(json!({"keys": []})).await;
-    let url = dead.jwks_url();
-    let app = TestApp::builder(Backend::Sqlite)
-        .no_wait()
-        .config(move |config| {
-            config.auth.providers[0].keys = KeySource::JwksUrl(url.parse().expect("url"));
-        })
-        .spawn()
-        .await;
+    let (app, _dead) = TestApp::spawn_with_unreachable_keys(Backend::Sqlite).await;
     let response = app.get_as("alice", "/api/alice/tasks").await;
     let retry_after: u64 = header(&response, "retry-after").parse().expect("seconds");
     assert!(retry_after >= 1);

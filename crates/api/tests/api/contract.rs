@@ -9,10 +9,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use backend_api::config::{MAX_BODY_BYTES, MAX_HEADER_BYTES};
-use backend_api_auth::KeySource;
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{Value, json};
-use test_support::JwksServer;
 
 use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;
@@ -320,15 +318,7 @@ async fn assert_conforms(document: &Document, method: &str, path: &str, response
 async fn every_operation_answers_exactly_its_documented_statuses(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     // An identity provider whose port is reserved but refuses connections: keys unavailable.
-    let dead = JwksServer::reserve(json!({"keys": []})).await;
-    let dead_url = dead.jwks_url();
-    let down = TestApp::builder(backend)
-        .no_wait()
-        .config(move |config| {
-            config.auth.providers[0].keys = KeySource::JwksUrl(dead_url.parse().expect("url"));
-        })
-        .spawn()
-        .await;
+    let (down, dead) = TestApp::spawn_with_unreachable_keys(backend).await;
     let document = Document::of(&app).await;
     let task = app.create_task("alice", "probe target").await["id"].clone();
     let doomed = app.create_task("alice", "deleted by the probe").await["id"].clone();

@@ -1,4 +1,4 @@
-//! Database failures (seed 002): the service starts and stays alive while PostgreSQL refuses
+//! Database failures: the service starts and stays alive while PostgreSQL refuses
 //! it, `/ready` and the task routes say why, and it recovers by itself. Also: replicas
 //! migrating the same database at once, and a saturated pool that must not flip readiness.
 

@@ -3,10 +3,10 @@
 //! and its metrics label.
 
 use backend_api::config::{ClaimHeader, HostPolicy};
-use backend_api_auth::{KeySource, ProviderConfig};
+use backend_api_auth::ProviderConfig;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use test_support::{JwksServer, TestKey, claims, now};
+use test_support::{TestKey, claims, now};
 
 use crate::helpers::{AUDIENCE, Backend, ISSUER, PROVIDER, TestApp, assert_problem, header};
 
@@ -100,35 +100,15 @@ async fn refusals_are_those_of_the_task_routes_and_never_403() {
         assert_eq!(body, expected, "{code}");
     }
     // A token for another user is still a valid token here: no path user, so no 403.
-    let response = app
-        .client
-        .get(app.url("/auth/verify"))
-        .bearer_auth(app.token("bob"))
-        .send()
-        .await
-        .expect("sent");
+    let response = app.get_as("bob", "/auth/verify").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(header(&response, "x-auth-user"), "bob");
 }
 
 #[tokio::test]
 async fn keys_unavailable_is_503_with_retry_after() {
-    let dead = JwksServer::reserve(json!({"keys": []})).await;
-    let url = dead.jwks_url();
-    let app = TestApp::builder(Backend::Sqlite)
-        .no_wait()
-        .config(move |config| {
-            config.auth.providers[0].keys = KeySource::JwksUrl(url.parse().expect("url"));
-        })
-        .spawn()
-        .await;
-    let response = app
-        .client
-        .get(app.url("/auth/verify"))
-        .bearer_auth(app.token("alice"))
-        .send()
-        .await
-        .expect("sent");
+    let (app, _dead) = TestApp::spawn_with_unreachable_keys(Backend::Sqlite).await;
+    let response = app.get_as("alice", "/auth/verify").await;
     assert!(
         header(&response, "retry-after")
             .parse::<u64>()
@@ -319,13 +299,7 @@ async fn forward_auth_false_turns_the_route_into_a_404() {
         .config(|config| config.forward_auth.enabled = false)
         .spawn()
         .await;
-    let response = app
-        .client
-        .get(app.url("/auth/verify"))
-        .bearer_auth(app.token("alice"))
-        .send()
-        .await
-        .expect("sent");
+    let response = app.get_as("alice", "/auth/verify").await;
     assert_problem(response, StatusCode::NOT_FOUND, "route_not_found").await;
 }
 

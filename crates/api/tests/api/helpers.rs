@@ -333,6 +333,21 @@ impl TestApp {
         TestApp::builder(backend).spawn().await
     }
 
+    /// An app whose identity provider has its port reserved but refuses connections, so its
+    /// keys can never be fetched. The returned server holds the port: keep it alive with the app.
+    pub async fn spawn_with_unreachable_keys(backend: Backend) -> (TestApp, JwksServer) {
+        let dead = JwksServer::reserve(json!({"keys": []})).await;
+        let url = dead.jwks_url();
+        let app = TestApp::builder(backend)
+            .no_wait()
+            .config(move |config| {
+                config.auth.providers[0].keys = KeySource::JwksUrl(url.parse().expect("url"));
+            })
+            .spawn()
+            .await;
+        (app, dead)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -4,7 +4,7 @@
 /// `TestApp`, `TestDatabase`, problem assertions, the two-backend macro.
 mod helpers;
 
-/// The task contract of SPEC §4, once per database engine.
+/// The task contract (routes, statuses, bodies), once per database engine.
 mod tasks;
 
 /// 401/403/503 from the client's side, reason codes, `WWW-Authenticate`, development key.
@@ -31,7 +31,7 @@ mod cli;
 /// Users are (provider, user id): separation across providers and the upgrade of older databases.
 mod provider_users;
 
-/// Seed 002's database password drift on a private password-authenticated PostgreSQL.
+/// Database password drift (the secret rotated, the database not) on a private password-authenticated PostgreSQL.
 mod password_drift;
 
 /// The OpenAPI document against the service: statuses, responses, refusals.

@@ -1,4 +1,4 @@
-//! Seed 002's post-mortem, reproduced: after a `helm upgrade` the secret holds a new database
+//! A known outage, reproduced: after a `helm upgrade` the secret holds a new database
 //! password but PostgreSQL still has the old one. The shared test server trusts every local
 //! connection, so this module starts a private cluster with SCRAM password authentication.
 //! The service must start anyway, say `password authentication failed for user "app"` on

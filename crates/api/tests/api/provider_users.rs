@@ -103,24 +103,18 @@ async fn the_same_user_id_from_two_providers_is_two_users(backend: Backend) {
         status(other.request(&app, "alice", Method::GET, &task)).await,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(
-        status(
-            other
-                .request(&app, "alice", Method::PUT, &task)
-                .json(&json!({"title": "stolen"}))
-        )
-        .await,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        status(
-            other
-                .request(&app, "alice", Method::PATCH, &task)
-                .json(&json!({"title": "stolen"}))
-        )
-        .await,
-        StatusCode::NOT_FOUND
-    );
+    for method in [Method::PUT, Method::PATCH] {
+        assert_eq!(
+            status(
+                other
+                    .request(&app, "alice", method.clone(), &task)
+                    .json(&json!({"title": "stolen"}))
+            )
+            .await,
+            StatusCode::NOT_FOUND,
+            "{method}"
+        );
+    }
     assert_eq!(
         status(other.request(&app, "alice", Method::PATCH, &format!("{task}/complete"))).await,
         StatusCode::NOT_FOUND

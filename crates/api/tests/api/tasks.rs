@@ -1,4 +1,4 @@
-//! The task contract of SPEC §4, run against PostgreSQL and SQLite alike: every route and
+//! The task contract (routes, statuses, bodies), run against PostgreSQL and SQLite alike: every route and
 //! status, ownership across two users, validation, filters, sort, pagination under concurrent
 //! inserts, and idempotent creates.
 

@@ -6,7 +6,7 @@ use crate::helpers::{BlackHole, Doctor, closed_port};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_database_password_is_db_auth_failed_with_the_seed_fix() {
-    // Seed 002: after `helm upgrade` rotated the secret, the database kept the old password:
+    // A known outage: after `helm upgrade` rotated the secret, the database kept the old password:
     // `password authentication failed for user "docs"`. A private cluster with SCRAM authentication
     // plays the database (the shared test server trusts loopback and would accept any password).
     let postgres = PasswordPostgres::start();

@@ -1,7 +1,7 @@
 //! Integration tests of `backend-api doctor`: the real binary, run with environment variables
 //! against real servers on loopback (a JWKS server, small HTTP servers that misbehave, a private
 //! PostgreSQL), asserting the finding codes of `--json` and the exit code. One test per failure
-//! mode of the seeds' troubleshooting tables.
+//! mode of the common troubleshooting tables (DNS, refused, timeout, empty keys, expiry, ...).
 
 /// Database: wrong password, down, migrations pending.
 mod database;

@@ -1,6 +1,6 @@
 use crate::helpers::Doctor;
 
-/// Seed 002's docs backend: OIDC back channel on `http://keycloak-keycloak…` (port 80, which the
+/// A docs backend as deployed in a known outage: OIDC back channel on `http://keycloak-keycloak…` (port 80, which the
 /// Service forwards to Keycloak's pod port 8080) and a NetworkPolicy allowing DNS, 443 and the
 /// database only.
 const BACK_CHANNEL_BLOCKED: &str = r#"
@@ -78,7 +78,7 @@ async fn network_policy_blocking_the_back_channel_port_is_np_blocks_idp_port() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn liveness_probe_without_startup_probe_is_flagged() {
-    // Seed 002 issue 4: liveness (10 s delay, 3 failures) killed workers that needed 20-60 s.
+    // A known outage: liveness (10 s delay, 3 failures) killed workers that needed 20-60 s.
     let yaml = r#"
 apiVersion: apps/v1
 kind: Deployment
@@ -121,7 +121,7 @@ async fn unreadable_manifest_file_is_a_usage_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_000_values_rendered_raise_the_expected_findings() {
-    // Seed 000's values.yaml, rendered: both probes on /health, pullPolicy Never with
+    // A typical first values.yaml, rendered: both probes on /health, pullPolicy Never with
     // ENVIRONMENT=production, secrets named differently from the ones the guide creates.
     let yaml = r#"
 apiVersion: v1

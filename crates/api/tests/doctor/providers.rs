@@ -40,7 +40,7 @@ async fn healthy_better_auth_passes_every_check() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jwks_host_that_does_not_resolve_is_dns_unresolvable() {
-    // Seed 000: "DNS resolution failed | Wrong service name | Use frontend not frontend-service".
+    // Troubleshooting row "DNS resolution failed | Wrong service name | Use frontend not frontend-service".
     let report = better_auth("http://frontend-service.invalid:3000")
         .json()
         .await;
@@ -64,7 +64,7 @@ async fn jwks_host_that_does_not_resolve_is_dns_unresolvable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closed_port_is_tcp_refused() {
-    // Seed 000: "Connection refused | Frontend service not ready".
+    // Troubleshooting row "Connection refused | Frontend service not ready".
     let port = closed_port().await;
     let report = better_auth(&format!("http://127.0.0.1:{port}"))
         .json()
@@ -76,7 +76,7 @@ async fn closed_port_is_tcp_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_jwks_path_is_jwks_not_found_with_the_better_auth_path_as_fix() {
-    // Seed 001: "404 Not Found | Better Auth not configured"; `/.well-known/jwks.json` vs `/api/auth/jwks`.
+    // Troubleshooting row "404 Not Found | Better Auth not configured"; `/.well-known/jwks.json` vs `/api/auth/jwks`.
     let server = serving(Behaviour::NotFound).await;
     let report = better_auth(&server.base_url())
         .env(
@@ -114,7 +114,7 @@ async fn json_that_is_not_a_key_set_is_jwks_not_json() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn empty_key_set_is_jwks_empty() {
-    // Seed 001: "Empty keys array | JWKS not generated".
+    // Troubleshooting row "Empty keys array | JWKS not generated".
     let server = serving(Behaviour::EmptyKeys).await;
     let report = better_auth(&server.base_url()).json().await;
     report.expect("jwks_empty", "fail");
@@ -123,7 +123,7 @@ async fn empty_key_set_is_jwks_empty() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_provider_is_http_timeout_within_the_timeout_bound() {
-    // Seed 000: "Timeout | Network policy blocking" (or an overloaded frontend).
+    // Troubleshooting row "Timeout | Network policy blocking" (or an overloaded frontend).
     let server = serving(Behaviour::Slow(Duration::from_secs(20))).await;
     let report = better_auth(&server.base_url())
         .json_args(&["--timeout", "1"])
@@ -223,7 +223,7 @@ fn keys_with_clock_an_hour_ahead(_: &Uri) -> Response {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn provider_clock_an_hour_ahead_is_clock_skew() {
-    // Seed 001: "Token expired | clock skew between frontend/backend".
+    // Troubleshooting row "Token expired | clock skew between frontend/backend".
     let server = FixedServer::start(keys_with_clock_an_hour_ahead).await;
     let report = better_auth(&server.base_url()).json().await;
     report.expect("jwks_ok", "ok");
@@ -238,7 +238,7 @@ async fn provider_clock_an_hour_ahead_is_clock_skew() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_for_an_algorithm_the_provider_does_not_allow_are_keys_no_usable_alg() {
-    // Seed 001 "Wrong algorithms": Better Auth signs EdDSA, the provider allows only RS256.
+    // Troubleshooting row "Wrong algorithms": Better Auth signs EdDSA, the provider allows only RS256.
     let server = serving(Behaviour::Serve).await;
     let doctor = Doctor::new(&[]);
     let file = doctor.file(
@@ -260,7 +260,7 @@ async fn keys_for_an_algorithm_the_provider_does_not_allow_are_keys_no_usable_al
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discovery_sending_browsers_to_an_unresolvable_host_is_flagged() {
-    // Seed 002 problem 1: the issuer and authorization endpoint used `id.kubernetes.local`, which no
+    // A known outage: the issuer and authorization endpoint used `id.kubernetes.local`, which no
     // browser resolves, while the back channel (jwks_uri through internal_url) worked.
     let server = serving(Behaviour::Serve).await;
     let public = "http://id.kubernetes.invalid/realms/app";
@@ -314,7 +314,7 @@ async fn discovery_advertising_another_issuer_is_issuer_mismatch() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropped_connection_attempts_are_tcp_timeout() {
-    // Seed 000: "Timeout | Network policy blocking": the SYN is dropped, nothing answers.
+    // Troubleshooting row "Timeout | Network policy blocking": the SYN is dropped, nothing answers.
     let hole = BlackHole::open().await;
     let addr = hole.addr;
     let report = better_auth(&format!("http://{addr}"))

@@ -39,7 +39,7 @@ async fn valid_token_is_accepted_with_exit_0() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_token_is_refused_as_expired() {
-    // Seed 001: "jwt.ExpiredSignatureError: Signature has expired".
+    // Troubleshooting row "jwt.ExpiredSignatureError: Signature has expired".
     let (server, key) = provider().await;
     let issuer = server.base_url();
     let two_hours_ago = now() - 7200;
@@ -132,7 +132,7 @@ async fn the_token_is_never_printed_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_signed_by_another_key_with_the_same_kid_is_bad_signature() {
-    // Seed 000: "JWT signature invalid": here not a secret mismatch (Better Auth's JWKS mode does not use
+    // Troubleshooting row "JWT signature invalid": here not a secret mismatch (Better Auth's JWKS mode does not use
     // the secret) but a key the provider does not publish.
     let (server, _published) = provider().await;
     let impostor = TestKey::generate("EdDSA").with_kid("better-auth-key-1");
@@ -145,7 +145,7 @@ async fn token_signed_by_another_key_with_the_same_kid_is_bad_signature() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_whose_kid_the_provider_does_not_publish_is_unknown_kid() {
-    // Seeds: "Intermittent 401s | key rotation": a kid the key set (even refreshed) does not hold.
+    // Troubleshooting row "Intermittent 401s | key rotation": a kid the key set (even refreshed) does not hold.
     let (server, _published) = provider().await;
     let rotated_away = TestKey::generate("EdDSA").with_kid("retired-key");
     let issuer = server.base_url();

@@ -1,4 +1,4 @@
-//! backend-api configured the way the seeds configure it (`BETTER_AUTH_URL` only) against real Better Auth:
+//! backend-api configured the way a typical deployment does it (`BETTER_AUTH_URL` only) against real Better Auth:
 //! the task API with Better Auth's user ids, every signing algorithm, the issuer split, the secret myth.
 
 use reqwest::{Method, StatusCode};

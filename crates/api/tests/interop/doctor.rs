@@ -1,5 +1,5 @@
 //! `backend-api doctor` pointed at the real providers: what an operator sees for a real Better Auth token
-//! and for real provider endpoints, including the two misconfigurations of the seeds.
+//! and for real provider endpoints, including two common misconfigurations (an issuer split, a missing internal URL).
 
 use serde_json::Value;
 

@@ -56,6 +56,20 @@ fn results(report: &Value) -> &Vec<Value> {
     report["results"].as_array().expect("results")
 }
 
+/// Asserts `mcp_tool_calls_total{tool, outcome}` has counted at least `at_least` calls.
+async fn assert_tool_calls_at_least(service: &Service, tool: &str, outcome: &str, at_least: f64) {
+    let counted = service
+        .metric(
+            "mcp_tool_calls_total",
+            &[("tool", tool), ("outcome", outcome)],
+        )
+        .await;
+    assert!(
+        counted >= at_least,
+        "mcp_tool_calls_total{{tool={tool},outcome={outcome}}} = {counted}, expected >= {at_least}"
+    );
+}
+
 async fn rest_tasks(service: &Service, user: &str, token: &str) -> Vec<Value> {
     let reply = service.get(&format!("/api/{user}/tasks"), token).await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
@@ -174,33 +188,9 @@ async fn sdk_client_calls_every_tool_with_a_development_key_token() {
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
 
     // Counted by tool and outcome; one log line per call with the user.
-    assert!(
-        service
-            .metric(
-                "mcp_tool_calls_total",
-                &[("tool", "create_task"), ("outcome", "ok")]
-            )
-            .await
-            >= 2.0
-    );
-    assert!(
-        service
-            .metric(
-                "mcp_tool_calls_total",
-                &[("tool", "get_task"), ("outcome", "task_not_found")]
-            )
-            .await
-            >= 2.0
-    );
-    assert!(
-        service
-            .metric(
-                "mcp_tool_calls_total",
-                &[("tool", "unknown"), ("outcome", "unknown_tool")]
-            )
-            .await
-            >= 1.0
-    );
+    assert_tool_calls_at_least(&service, "create_task", "ok", 2.0).await;
+    assert_tool_calls_at_least(&service, "get_task", "task_not_found", 2.0).await;
+    assert_tool_calls_at_least(&service, "unknown", "unknown_tool", 1.0).await;
     let line = service
         .log_lines()
         .into_iter()

@@ -10,11 +10,13 @@
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
-use backend_api_auth::{HmacSecret, JwkSet, KeySource, ProviderConfig, Verifier, VerifierConfig};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use backend_api_auth::Verifier;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
+
+/// The fixture verifier configuration, the same as the integration tests use.
+#[path = "../../tests/auth/independent.rs"]
+mod independent;
 
 struct Fixture {
     runtime: tokio::runtime::Runtime,
@@ -28,25 +30,7 @@ fn fixture() -> &'static Fixture {
         let doc: Value =
             serde_json::from_str(include_str!("../../tests/auth/fixtures/independent.json"))
                 .expect("fixture JSON");
-        let keys = JwkSet::from_json(doc["jwks"].to_string().as_bytes()).expect("fixture JWKS");
-        let secret = URL_SAFE_NO_PAD
-            .decode(doc["hmac_secret"].as_str().expect("secret"))
-            .expect("base64url secret");
-        let provider = ProviderConfig {
-            audiences: Some(vec![doc["audience"].as_str().expect("aud").to_owned()]),
-            hmac_secret: Some(HmacSecret::new(secret)),
-            ..ProviderConfig::new(
-                "fixtures",
-                doc["issuer"].as_str().expect("iss"),
-                KeySource::Static(keys),
-            )
-        };
-        let config = VerifierConfig {
-            providers: vec![provider],
-            // Every input must reach the signature check, not a cached verdict.
-            token_cache_capacity: 0,
-            ..VerifierConfig::default()
-        };
+        let config = independent::fixture_config(&doc, independent::fixture_keys(&doc));
         let signed = doc["tokens"]
             .as_array()
             .expect("tokens")

@@ -2,46 +2,27 @@
 //! (fixtures/make_fixtures.py → fixtures/independent.json): each verifies, and
 //! flipping any single bit of any of them is refused.
 
-use backend_api_auth::{
-    HmacSecret, JwkSet, KeySource, ProviderConfig, Reason, Verifier, VerifierConfig,
-};
+use backend_api_auth::{Reason, Verifier};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
 use crate::helpers::{flip_signature_bit, reason};
+use crate::independent::{fixture_config, fixture_keys};
 
 fn fixtures() -> Value {
     serde_json::from_str(include_str!("fixtures/independent.json")).expect("fixture JSON")
 }
 
 fn fixture_verifier(doc: &Value) -> Verifier {
-    let set = JwkSet::from_json(doc["jwks"].to_string().as_bytes()).expect("fixture JWKS parses");
+    let set = fixture_keys(doc);
     assert_eq!(
         set.len(),
         10,
         "every asymmetric fixture key is usable: {:?}",
         set.rejected()
     );
-    let secret = URL_SAFE_NO_PAD
-        .decode(doc["hmac_secret"].as_str().expect("secret"))
-        .expect("b64");
-    let provider = ProviderConfig {
-        audiences: Some(vec![doc["audience"].as_str().expect("aud").to_owned()]),
-        hmac_secret: Some(HmacSecret::new(secret)),
-        ..ProviderConfig::new(
-            "fixtures",
-            doc["issuer"].as_str().expect("iss"),
-            KeySource::Static(set),
-        )
-    };
-    // No token cache: every call must really check the signature.
-    let config = VerifierConfig {
-        providers: vec![provider],
-        token_cache_capacity: 0,
-        ..Default::default()
-    };
-    Verifier::new(config).expect("config")
+    Verifier::new(fixture_config(doc, set)).expect("config")
 }
 
 fn tokens(doc: &Value) -> Vec<(String, String)> {

@@ -15,6 +15,8 @@ mod fetch;
 mod fixtures;
 /// Property test over the token parser: no panic, no accept.
 mod fuzz;
+/// The verifier configuration of the independent fixtures (shared with the fuzz target).
+mod independent;
 /// Unusable keys (small-order Ed25519, bad RSA exponents) are never counted nor used.
 mod key_hygiene;
 /// Key-set lifecycle against a real JWKS server: rotation, outages, bad answers, single-flight.
