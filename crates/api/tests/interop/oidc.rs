@@ -125,16 +125,16 @@ async fn unresolvable_issuer_without_internal_url_names_host_and_setting() {
         .providers_file(&providers_file(UNRESOLVABLE_ISSUER, None))
         .start()
         .await;
-    // The first fetch fails at once (the name cannot resolve); /ready then reports why.
-    let ready = eventually("/ready to name the unresolvable host", || {
+    // The first fetch fails at once (the name cannot resolve); /ready then reports why. Until
+    // it has failed, the check is `pending` and already names the key-set URL (so the host):
+    // wait for the verdict, not for the host.
+    let ready = eventually("/ready to report the failed first fetch", || {
         let service = &service;
         async move {
             let ready = service.call(Method::GET, "/ready", None, None).await;
-            ready
-                .body
-                .to_string()
-                .contains(UNRESOLVABLE_HOST)
-                .then_some(ready)
+            let check = ready.body["checks"]["provider:oidc"].to_string();
+            let failed = check.contains(UNRESOLVABLE_HOST) && !check.contains("pending");
+            failed.then_some(ready)
         }
     })
     .await;
