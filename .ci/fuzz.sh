@@ -13,7 +13,7 @@ if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$CARGO_FUZZ_VE
   cargo install --locked "cargo-fuzz@$CARGO_FUZZ_VERSION"
 fi
 
-# cargo-fuzz passes unstable compiler flags (-Zsanitizer=address, coverage instrumentation for
+# cargo-fuzz passes unstable compiler flags (sanitizer-coverage instrumentation for
 # libFuzzer). This machine has a stable toolchain only; RUSTC_BOOTSTRAP=1 lets that stable rustc
 # accept them. It changes nothing else about the build, and only this script sets it.
 export RUSTC_BOOTSTRAP=1
