@@ -6,7 +6,7 @@
 use crate::db::tasks::Owner as TaskOwnerKey;
 use crate::db::tasks::{self, Changes, Created, Idempotency, ListQuery, NewTask};
 use crate::error::ApiError;
-use crate::routes::tasks::{Task, TaskList, found, query};
+use crate::routes::tasks::{Task, TaskList, found};
 use crate::state::AppState;
 
 /// The verified caller the tools act for.
@@ -31,20 +31,11 @@ pub async fn list(
     owner: &Owner,
     query: &ListQuery,
 ) -> Result<TaskList, ApiError> {
-    let mut rows = state
+    let rows = state
         .db
         .run(|pool| tasks::list(pool, owner.key(), query))
         .await?;
-    let more = rows.len() > query.limit as usize;
-    rows.truncate(query.limit as usize);
-    let next_cursor = match rows.last() {
-        Some(last) if more => Some(query::next_cursor(query.sort, last)),
-        _ => None,
-    };
-    Ok(TaskList {
-        tasks: rows.into_iter().map(Task::from).collect(),
-        next_cursor,
-    })
+    Ok(TaskList::page(rows, query))
 }
 
 pub async fn get(state: &AppState, owner: &Owner, id: i64) -> Result<Task, ApiError> {

@@ -92,6 +92,23 @@ pub struct TaskList {
     pub next_cursor: Option<String>,
 }
 
+impl TaskList {
+    /// The page of `rows`, which the query fetched one row beyond `limit`: that extra row only
+    /// says a next page exists, and the cursor points after the last row kept.
+    pub(crate) fn page(mut rows: Vec<TaskRow>, query: &tasks::ListQuery) -> TaskList {
+        let more = rows.len() > query.limit as usize;
+        rows.truncate(query.limit as usize);
+        let next_cursor = match rows.last() {
+            Some(last) if more => Some(query::next_cursor(query.sort, last)),
+            _ => None,
+        };
+        TaskList {
+            tasks: rows.into_iter().map(Task::from).collect(),
+            next_cursor,
+        }
+    }
+}
+
 /// The `{id}` of the path; anything that is not a task id cannot name a task: 404.
 pub struct TaskId(i64);
 
@@ -133,20 +150,11 @@ pub async fn list_tasks(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<TaskList>, ApiError> {
     let query = query::parse(raw.as_deref())?;
-    let mut rows = state
+    let rows = state
         .db
         .run(|pool| tasks::list(pool, owner.owner(), &query))
         .await?;
-    let more = rows.len() > query.limit as usize;
-    rows.truncate(query.limit as usize);
-    let next_cursor = match rows.last() {
-        Some(last) if more => Some(query::next_cursor(query.sort, last)),
-        _ => None,
-    };
-    Ok(Json(TaskList {
-        tasks: rows.into_iter().map(Task::from).collect(),
-        next_cursor,
-    }))
+    Ok(Json(TaskList::page(rows, &query)))
 }
 
 /// Create a task. With an `Idempotency-Key` header, a retry of the same request returns the
