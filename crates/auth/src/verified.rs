@@ -19,3 +19,41 @@ pub struct VerifiedToken {
     /// All its claims.
     pub claims: Map<String, Value>,
 }
+
+impl VerifiedToken {
+    /// The token's `aud` values: one string, or the strings of an array (other members are
+    /// skipped); none when absent. For checks a caller adds on top of the provider's own.
+    pub fn audiences(&self) -> impl Iterator<Item = &str> {
+        let (single, list) = match self.claims.get("aud") {
+            Some(Value::String(aud)) => (Some(aud.as_str()), None),
+            Some(Value::Array(items)) => (None, Some(items.iter().filter_map(Value::as_str))),
+            _ => (None, None),
+        };
+        single.into_iter().chain(list.into_iter().flatten())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn token_with(claims: Value) -> VerifiedToken {
+        VerifiedToken {
+            user_id: "alice".into(),
+            provider: Arc::from("p"),
+            issuer: "i".into(),
+            expires_at: 0,
+            claims: claims.as_object().expect("object").clone(),
+        }
+    }
+
+    #[test]
+    fn aud_may_be_a_string_or_a_list() {
+        let listed = token_with(json!({"aud": ["a", 1, "b"]}));
+        assert_eq!(listed.audiences().collect::<Vec<_>>(), ["a", "b"]);
+        let single = token_with(json!({"aud": "x"}));
+        assert_eq!(single.audiences().collect::<Vec<_>>(), ["x"]);
+        assert_eq!(token_with(json!({})).audiences().count(), 0);
+    }
+}

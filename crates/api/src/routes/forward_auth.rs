@@ -186,22 +186,19 @@ fn check_policy(policy: &HostPolicy, token: &VerifiedToken) -> Result<(), ApiErr
             ),
         ));
     }
-    if let Some(audiences) = &policy.audiences {
-        let held: Vec<&str> = match token.claims.get("aud") {
-            Some(Value::String(aud)) => vec![aud.as_str()],
-            Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
-        };
-        if !held.iter().any(|aud| audiences.iter().any(|a| a == aud)) {
-            return Err(refused(
-                Reason::AudienceMismatch,
-                token,
-                format!(
-                    "{subject} needs a token whose aud holds one of: {}",
-                    audiences.join(", ")
-                ),
-            ));
-        }
+    if let Some(audiences) = &policy.audiences
+        && !token
+            .audiences()
+            .any(|aud| audiences.iter().any(|a| a == aud))
+    {
+        return Err(refused(
+            Reason::AudienceMismatch,
+            token,
+            format!(
+                "{subject} needs a token whose aud holds one of: {}",
+                audiences.join(", ")
+            ),
+        ));
     }
     Ok(())
 }
