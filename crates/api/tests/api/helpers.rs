@@ -221,6 +221,7 @@ pub struct TestAppBuilder {
     wait_ready: bool,
     manual_clock: bool,
     configure: Vec<ConfigChange>,
+    wrap: fn(axum::Router) -> axum::Router,
 }
 
 impl TestAppBuilder {
@@ -239,6 +240,12 @@ impl TestAppBuilder {
     /// Gives the verifier a clock the test sets (`TestApp::clock`).
     pub fn manual_clock(mut self) -> Self {
         self.manual_clock = true;
+        self
+    }
+
+    /// Serves the router wrapped in `wrap` ([`App::wrap_router`], the embedding seam).
+    pub fn wrap_router(mut self, wrap: fn(axum::Router) -> axum::Router) -> Self {
+        self.wrap = wrap;
         self
     }
 
@@ -276,7 +283,8 @@ impl TestAppBuilder {
         };
         let app = App::build_with_clock(config, verifier_clock)
             .await
-            .expect("app builds");
+            .expect("app builds")
+            .wrap_router(self.wrap);
         let address = format!("http://{}", app.local_addr());
         let state = app.state().clone();
         let (trigger, shutdown) = oneshot::channel::<()>();
@@ -326,6 +334,7 @@ impl TestApp {
             wait_ready: true,
             manual_clock: false,
             configure: Vec::new(),
+            wrap: std::convert::identity,
         }
     }
 
