@@ -20,9 +20,9 @@ use tokio::net::TcpStream;
 
 use crate::support::identity::Identity;
 use crate::support::service::{Service, ServiceEnv, client, free_port};
-use crate::support::temp::TempDir;
 use crate::support::traffic::{Api, Load, assert_stored_exactly_once};
 use crate::support::{bounded, eventually};
+use test_support::temp_dir;
 
 const USER: &str = "drill-user";
 const DRAIN_SECONDS: u64 = 10;
@@ -35,7 +35,7 @@ const AUTH_SUCCESS: &str = backend_api_auth::AUTH_SUCCESS;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_under_load_answers_every_accepted_request_and_exits_zero_within_drain_time() {
     bounded(async {
-        let dir = TempDir::new("sigterm");
+        let dir = temp_dir("sigterm");
         let identity = Identity::start().await;
         let database = format!("sqlite://{}/tasks.db", dir.path().display());
         let env = ServiceEnv::new(&database, &identity)
