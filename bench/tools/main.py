@@ -9,8 +9,9 @@ Method (also in bench/README.md):
 * servers run on CPU 0, wrk on CPU 1 (taskset); the only exception is FastAPI with 2 workers,
   which gets both CPUs (pinning two workers to one CPU would deny it its second worker);
 * backend-api and the reference read the same user's 10 tasks from SQLite;
-* the "auth off" ceiling uses a backend-api built with the `bench-auth-off` feature when the
-  service has one; otherwise /health stands in, which gives a lower bound of auth on / auth off;
+* the "auth off" ceiling is the service with the token check replaced by a layer that takes the
+  user from the path (crates/api/examples/bench_auth_off.rs) when bench/run built it; otherwise
+  /health stands in, which gives a lower bound of auth on / auth off;
 * forward authentication: /auth/verify with one (cached) token against /health of the same
   server in the same run; `--forward-auth-only` runs just these two on backend-api.
 """
@@ -65,7 +66,7 @@ def main() -> None:
     # The same build without its per-request INFO log line: what that line costs.
     servers["backend-api quiet logs"] = _backend_api(args.binary, work, jwks, "backend-api-quiet", {"RUST_LOG": "warn"})
     if args.auth_off_binary:
-        # An auth-off build refuses ENVIRONMENT=production; JSON logs keep its work the same.
+        # The auth-off example refuses ENVIRONMENT=production; JSON logs keep its work the same.
         servers["backend-api auth-off"] = _backend_api(
             args.auth_off_binary, work, jwks, "backend-api-auth-off",
             {"ENVIRONMENT": "development", "LOG_FORMAT": "json"},
@@ -111,7 +112,7 @@ def main() -> None:
 def _parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--binary", required=True, help="release build of backend-api")
-    p.add_argument("--auth-off-binary", help="backend-api built with the bench-auth-off feature, if any")
+    p.add_argument("--auth-off-binary", help="the bench_auth_off example of crates/api (no token check), if built")
     p.add_argument("--reps", type=int, default=5, help="repetitions of every load scenario")
     p.add_argument("--seconds", type=int, default=5, help="duration of one wrk run")
     p.add_argument("--connections", type=int, default=64, help="wrk connections")
@@ -391,7 +392,7 @@ def _report(results: dict, has_auth_off: bool) -> str:
         lines.append(f"| {label} | {value:.2f} | {wanted} | {'yes' if ok(value) else 'NO'} |")
     if not has_auth_off:
         lines.append("")
-        lines.append("No auth-off build (feature `bench-auth-off`) exists: the ceiling is backend-api's /health, which does"
+        lines.append("No auth-off build (example `bench_auth_off`) was given: the ceiling is backend-api's /health, which does"
                      " strictly less work than the unauthenticated route, so these two ratios are lower bounds.")
     if "profile" in results:
         names = list(next(iter(results["profile"].values())))

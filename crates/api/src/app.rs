@@ -11,6 +11,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::Router;
 use backend_api_auth::{Clock, SystemClock};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
@@ -39,6 +40,8 @@ pub enum StartError {
 pub struct App {
     listener: TcpListener,
     state: AppState,
+    /// Applied to the finished router before serving; see [`App::wrap_router`].
+    wrap: fn(Router) -> Router,
     _supervisor: SupervisorGuard,
 }
 
@@ -86,6 +89,7 @@ impl App {
         Ok(App {
             listener,
             state,
+            wrap: std::convert::identity,
             _supervisor: supervisor,
         })
     }
@@ -101,6 +105,15 @@ impl App {
             .expect("a bound TCP listener has a local address")
     }
 
+    /// Serves the router wrapped in `wrap` (a layer around every route and the cross-cutting
+    /// layers). The seam for programs that embed the service: such a layer may identify the
+    /// caller itself by putting an [`AuthUser`](crate::AuthUser) in the request's extensions
+    /// (the benchmark's auth-off ceiling does, `examples/bench_auth_off.rs`). The `backend-api`
+    /// binary never calls this.
+    pub fn wrap_router(self, wrap: fn(Router) -> Router) -> App {
+        App { wrap, ..self }
+    }
+
     /// The shared state (tests read the database handle and lifecycle through it).
     pub fn state(&self) -> &AppState {
         &self.state
@@ -114,6 +127,7 @@ impl App {
         let App {
             listener,
             state,
+            wrap,
             _supervisor,
         } = self;
         let http = state.config.http.clone();
@@ -136,7 +150,7 @@ impl App {
         };
         let db = state.db.clone();
         let limits = http.connections;
-        let app = routes::router(state);
+        let app = wrap(routes::router(state));
         let server = connections::serve(listener, app, limits, signal);
         let drain_limit = async {
             draining.notified().await;

@@ -20,23 +20,10 @@ pub enum TrustError {
         "ENVIRONMENT=production refuses the development key: set BETTER_AUTH_URL or AUTH_PROVIDERS_FILE"
     )]
     DevelopmentKeyInProduction,
-    #[error(
-        "this binary was built with the bench-auth-off feature (no token checks) and refuses ENVIRONMENT=production: \
-         build without --features bench-auth-off"
-    )]
-    AuthOffBuildInProduction,
 }
 
 /// The verifier for `config`, with the given clock (tests pass a settable one).
 pub fn verifier(config: &Config, clock: Arc<dyn Clock>) -> Result<Verifier, TrustError> {
-    if cfg!(feature = "bench-auth-off") {
-        if config.environment == Environment::Production {
-            return Err(TrustError::AuthOffBuildInProduction);
-        }
-        tracing::error!(
-            "BENCHMARK BUILD (feature bench-auth-off): task routes take the user from the path and check NO token"
-        );
-    }
     let providers = if config.auth.uses_development_key() {
         if config.environment == Environment::Production {
             return Err(TrustError::DevelopmentKeyInProduction);

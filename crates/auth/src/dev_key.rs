@@ -193,23 +193,23 @@ mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
-    fn temp_path(name: &str) -> std::path::PathBuf {
-        std::env::temp_dir()
-            .join(format!("backend-api-auth-{}-{name}", std::process::id()))
-            .join("dev.pem")
+    /// `…/keys/dev.pem` in a fresh temporary directory (removed when the returned guard
+    /// drops); `keys/` does not exist yet, so the first use also creates the directory.
+    fn temp_path(name: &str) -> (test_support::TempDir, std::path::PathBuf) {
+        let dir = test_support::temp_dir(&format!("auth-{name}"));
+        let path = dir.path().join("keys").join("dev.pem");
+        (dir, path)
     }
 
     #[test]
     fn key_is_created_with_0600_and_reloaded_identically() {
-        let path = temp_path("create");
-        let _ = fs::remove_file(&path);
+        let (_dir, path) = temp_path("create");
         let first = DevelopmentKey::load_or_create(&path).expect("create");
         let mode = fs::metadata(&path).expect("meta").permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         let again = DevelopmentKey::load_or_create(&path).expect("load");
         assert_eq!(first.kid(), again.kid());
         assert_eq!(first.kid().len(), 43, "base64url SHA-256 thumbprint");
-        let _ = fs::remove_dir_all(path.parent().expect("dir"));
     }
 
     /// Many first uses at once (threads racing like processes started together): none
@@ -217,8 +217,7 @@ mod tests {
     #[test]
     fn concurrent_first_uses_all_get_the_same_complete_key() {
         for round in 0..40 {
-            let path = temp_path(&format!("race-{round}"));
-            let _ = fs::remove_dir_all(path.parent().expect("dir"));
+            let (_dir, path) = temp_path(&format!("race-{round}"));
             let barrier = std::sync::Arc::new(std::sync::Barrier::new(32));
             let kids: Vec<String> = (0..32)
                 .map(|_| {
@@ -243,13 +242,12 @@ mod tests {
                 .map(|e| e.expect("entry").file_name())
                 .collect();
             assert_eq!(left, [std::ffi::OsString::from("dev.pem")], "round {round}");
-            let _ = fs::remove_dir_all(path.parent().expect("dir"));
         }
     }
 
     #[test]
     fn garbage_file_is_reported_not_overwritten() {
-        let path = temp_path("garbage");
+        let (_dir, path) = temp_path("garbage");
         fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
         fs::write(&path, "not a key").expect("write");
         assert!(matches!(
@@ -257,6 +255,5 @@ mod tests {
             Err(DevKeyError::Invalid(_))
         ));
         assert_eq!(fs::read_to_string(&path).expect("read"), "not a key");
-        let _ = fs::remove_dir_all(path.parent().expect("dir"));
     }
 }

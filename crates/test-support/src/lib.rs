@@ -6,14 +6,23 @@
 //! - `jwks_server` — [`JwksServer`]: axum on 127.0.0.1:0 with a swappable key
 //!   set, request counters, stop/resume, and failure [`Behaviour`]s.
 //! - `postgres` — [`PasswordPostgres`]: a private PostgreSQL cluster with SCRAM passwords.
-//! - `temp` — [`TempDir`]: a scratch directory removed when dropped.
+//! - [`temp_dir`]: a labelled scratch directory ([`tempfile::TempDir`]), removed when dropped.
 
 mod jwks_server;
 mod keys;
 mod postgres;
-mod temp;
 
 pub use jwks_server::{Behaviour, JwksServer};
 pub use keys::{ALL_ALGORITHMS, TestKey, b64, claims, compact, jwks, now};
 pub use postgres::PasswordPostgres;
-pub use temp::TempDir;
+pub use tempfile::TempDir;
+
+/// A fresh directory `$TMPDIR/backend-api-<label>-XXXXXX` for one test or drill (SQLite file,
+/// logs, providers file, nginx configuration), removed when dropped; the label says whose it is
+/// when a killed run leaves it behind.
+pub fn temp_dir(label: &str) -> TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("backend-api-{label}-"))
+        .tempdir()
+        .expect("create a temporary directory")
+}

@@ -4,13 +4,16 @@
 //! runs them as user `postgres`, since `initdb` refuses root. Stopped and deleted on drop.
 
 use std::path::PathBuf;
+
 use std::process::{Command, Stdio};
+use tempfile::TempDir;
 
 /// The running cluster. Its superuser is `postgres` with [`PasswordPostgres::SUPERUSER_PASSWORD`].
 pub struct PasswordPostgres {
     /// The port it listens on (127.0.0.1 only).
     pub port: u16,
-    dir: PathBuf,
+    /// Data directory, socket, log and password file; removed after the cluster stopped.
+    dir: TempDir,
     bin: PathBuf,
 }
 
@@ -31,10 +34,8 @@ impl PasswordPostgres {
             .and_then(|listener| listener.local_addr())
             .expect("free port")
             .port();
-        let dir =
-            std::env::temp_dir().join(format!("backend-api-pg-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("cluster dir");
-        std::fs::write(dir.join("pw"), Self::SUPERUSER_PASSWORD).expect("password file");
+        let dir = crate::temp_dir("pg");
+        std::fs::write(dir.path().join("pw"), Self::SUPERUSER_PASSWORD).expect("password file");
         let server = PasswordPostgres { port, dir, bin };
         if running_as_root() {
             server.run(Command::new("chown").args(["-R", "postgres", &server.path("")]));
@@ -75,7 +76,7 @@ impl PasswordPostgres {
     }
 
     fn path(&self, name: &str) -> String {
-        self.dir.join(name).display().to_string()
+        self.dir.path().join(name).display().to_string()
     }
 
     /// A server program, as user `postgres` when the tests run as root.
@@ -110,7 +111,7 @@ impl Drop for PasswordPostgres {
             .tool("pg_ctl")
             .args(["-D", &self.path("data"), "-m", "immediate", "-w", "stop"])
             .status();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        // `dir` goes after this: the cluster has stopped writing to it.
     }
 }
 

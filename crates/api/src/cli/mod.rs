@@ -64,13 +64,21 @@ impl From<Outcome> for ExitCode {
 /// Runs the chosen command.
 pub fn run(cli: Cli) -> Outcome {
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => with_config(&cli.config, serve::run),
+        Command::Serve => with_config(&cli.config, |config| {
+            serve::run(config, std::convert::identity)
+        }),
         Command::Migrate => with_config(&cli.config, migrate::run),
         Command::Config(args) => with_config(&cli.config, |config| config::run(&config, &args)),
         Command::Token(args) => token::run(&cli.config, &args),
         Command::Healthcheck(args) => healthcheck::run(&cli.config, &args),
         Command::Doctor(args) => doctor::run(&cli.config, &args),
     }
+}
+
+/// `serve` for a program that embeds the service: the same start-up, logging and shutdown,
+/// with the router wrapped in `wrap` (see [`App::wrap_router`](crate::App::wrap_router)).
+pub fn serve_wrapped(config: Config, wrap: fn(axum::Router) -> axum::Router) -> Outcome {
+    serve::run(config, wrap)
 }
 
 /// Parses the configuration (exit 2 with every problem listed) and hands it to `command`.

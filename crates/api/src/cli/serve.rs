@@ -3,12 +3,16 @@
 
 use std::time::Instant;
 
+use axum::Router;
+
 use super::{Outcome, runtime_or_report};
 use crate::app::{App, StartError};
 use crate::config::Config;
 use crate::{connections, telemetry};
 
-pub fn run(config: Config) -> Outcome {
+/// Serves the router as built, or wrapped in `wrap` by a program embedding the service (see
+/// [`App::wrap_router`]; the `backend-api` binary passes `std::convert::identity`).
+pub fn run(config: Config, wrap: fn(Router) -> Router) -> Outcome {
     let started = Instant::now();
     telemetry::init_logging(&config.log);
     let runtime = match runtime_or_report() {
@@ -20,7 +24,7 @@ pub fn run(config: Config) -> Outcome {
         let environment = config.environment;
         let limits = config.http.connections;
         let app = match App::build(config).await {
-            Ok(app) => app,
+            Ok(app) => app.wrap_router(wrap),
             Err(error) => {
                 tracing::error!(%error, "cannot start");
                 eprintln!("backend-api: cannot start: {error}");

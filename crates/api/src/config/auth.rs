@@ -393,12 +393,10 @@ mod tests {
 
     #[test]
     fn the_development_provider_name_is_the_development_keys() {
-        let dir = std::env::temp_dir().join(format!("backend-api-devname-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let key =
-            backend_api_auth::DevelopmentKey::load_or_create(&dir.join("k.dev-key")).expect("key");
+        let dir = test_support::temp_dir("devname");
+        let key = backend_api_auth::DevelopmentKey::load_or_create(&dir.path().join("k.dev-key"))
+            .expect("key");
         assert_eq!(key.provider().name, super::super::DEVELOPMENT_PROVIDER);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -390,8 +390,8 @@ mod tests {
     #[test]
     fn the_variables_reach_the_config_and_its_printout() {
         use super::super::{Config, render_text};
-        let dir = std::env::temp_dir().join(format!("backend-api-fa-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
+        let temp = test_support::temp_dir("fa");
+        let dir = temp.path();
         let policy = dir.join("policy.toml");
         std::fs::write(
             &policy,
@@ -428,6 +428,5 @@ mod tests {
         ] {
             assert!(names.contains(&name), "{name} missing from {names:?}");
         }
-        std::fs::remove_dir_all(&dir).ok();
     }
 }

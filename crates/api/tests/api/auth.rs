@@ -182,3 +182,47 @@ async fn a_rotated_signing_key_is_picked_up_without_a_restart() {
         "the unknown kid caused a refresh"
     );
 }
+
+/// A layer of a program embedding the service (`App::wrap_router`) that names the caller as
+/// the benchmark's auth-off ceiling does: every request is alice of the "embedder" provider.
+async fn caller_is_alice(mut request: axum::extract::Request) -> axum::extract::Request {
+    request.extensions_mut().insert(backend_api::AuthUser {
+        user_id: "alice".to_owned(),
+        provider: "embedder".to_owned(),
+    });
+    request
+}
+
+#[tokio::test]
+async fn a_caller_put_in_the_request_by_an_embedding_layer_replaces_the_token_and_keeps_the_path_check()
+ {
+    let app = TestApp::builder(Backend::Sqlite)
+        .wrap_router(|router| router.layer(axum::middleware::map_request(caller_is_alice)))
+        .spawn()
+        .await;
+    let created = app
+        .client
+        .post(app.url("/api/alice/tasks"))
+        .json(&json!({"title": "no token needed"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let listed: serde_json::Value = app.get_json("/api/alice/tasks").await;
+    assert_eq!(listed["tasks"][0]["title"], "no token needed", "{listed}");
+    assert_problem(
+        app.get("/api/bob/tasks").await,
+        StatusCode::FORBIDDEN,
+        "user_mismatch",
+    )
+    .await;
+
+    // Without the layer the same request needs a token: nothing a client sends reaches the seam.
+    let plain = TestApp::spawn(Backend::Sqlite).await;
+    assert_problem(
+        plain.get("/api/alice/tasks").await,
+        StatusCode::UNAUTHORIZED,
+        "token_missing",
+    )
+    .await;
+}

@@ -336,7 +336,7 @@ async fn serve_token_and_sigterm_end_to_end() {
 #[tokio::test]
 async fn url_password_never_shows_in_config_doctor_errors_or_logs() {
     const PASSWORD: &str = "s3cret-in-url";
-    let dir = test_support::TempDir::new("url-password");
+    let dir = test_support::temp_dir("url-password");
     let providers = dir.path().join("providers.toml");
     std::fs::write(
         &providers,

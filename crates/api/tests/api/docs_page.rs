@@ -8,7 +8,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use test_support::TempDir;
+use test_support::temp_dir;
 use tokio::process::Command;
 
 use crate::helpers::{Backend, TestApp};
@@ -18,7 +18,7 @@ const BROWSER_DEADLINE: Duration = Duration::from_secs(90);
 
 /// The page as Chromium rendered it after running its scripts.
 async fn rendered(url: &str) -> String {
-    let profile = TempDir::new("chromium-profile");
+    let profile = temp_dir("chromium-profile");
     let child = Command::new("chromium")
         .args([
             "--headless",

@@ -18,7 +18,7 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use sqlx::Connection;
-use test_support::{JwksServer, TestKey, claims, jwks, now};
+use test_support::{JwksServer, TempDir, TestKey, claims, jwks, now, temp_dir};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -99,8 +99,8 @@ pub struct TestDatabase {
     pub kind: DatabaseKind,
     /// PostgreSQL: database and role name (identical).
     pub name: String,
-    /// SQLite: the directory holding the file.
-    dir: Option<PathBuf>,
+    /// SQLite: the directory holding the file, removed with it.
+    dir: Option<TempDir>,
 }
 
 impl TestDatabase {
@@ -125,10 +125,9 @@ impl TestDatabase {
                 }
             }
             Backend::Sqlite => {
-                let dir = std::env::temp_dir().join(&name);
-                std::fs::create_dir_all(&dir).expect("temp dir");
+                let dir = temp_dir("sqlite");
                 TestDatabase {
-                    url: format!("sqlite://{}", dir.join("tasks.db").display()),
+                    url: format!("sqlite://{}", dir.path().join("tasks.db").display()),
                     kind: DatabaseKind::Sqlite,
                     name,
                     dir: Some(dir),
@@ -139,14 +138,16 @@ impl TestDatabase {
 
     /// The directory beside the SQLite file (or a scratch directory for PostgreSQL).
     pub fn scratch_dir(&self) -> PathBuf {
-        self.dir.clone().unwrap_or_else(std::env::temp_dir)
+        self.dir
+            .as_ref()
+            .map_or_else(std::env::temp_dir, |dir| dir.path().to_owned())
     }
 }
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Some(dir) = &self.dir {
-            let _ = std::fs::remove_dir_all(dir);
+        if self.dir.is_some() {
+            // SQLite: the directory removes itself.
             return;
         }
         let name = self.name.clone();
@@ -221,6 +222,7 @@ pub struct TestAppBuilder {
     wait_ready: bool,
     manual_clock: bool,
     configure: Vec<ConfigChange>,
+    wrap: fn(axum::Router) -> axum::Router,
 }
 
 impl TestAppBuilder {
@@ -239,6 +241,12 @@ impl TestAppBuilder {
     /// Gives the verifier a clock the test sets (`TestApp::clock`).
     pub fn manual_clock(mut self) -> Self {
         self.manual_clock = true;
+        self
+    }
+
+    /// Serves the router wrapped in `wrap` ([`App::wrap_router`], the embedding seam).
+    pub fn wrap_router(mut self, wrap: fn(axum::Router) -> axum::Router) -> Self {
+        self.wrap = wrap;
         self
     }
 
@@ -276,7 +284,8 @@ impl TestAppBuilder {
         };
         let app = App::build_with_clock(config, verifier_clock)
             .await
-            .expect("app builds");
+            .expect("app builds")
+            .wrap_router(self.wrap);
         let address = format!("http://{}", app.local_addr());
         let state = app.state().clone();
         let (trigger, shutdown) = oneshot::channel::<()>();
@@ -326,6 +335,7 @@ impl TestApp {
             wait_ready: true,
             manual_clock: false,
             configure: Vec::new(),
+            wrap: std::convert::identity,
         }
     }
 

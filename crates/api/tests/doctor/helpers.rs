@@ -1,36 +1,24 @@
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::http::Uri;
 use axum::response::Response;
 use serde_json::Value;
+use test_support::{TempDir, temp_dir};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
-
-/// A fresh, empty directory for one test (the binary's working directory).
-pub fn scratch_dir() -> PathBuf {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "backend-api-doctor-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
-}
 
 /// One run of `backend-api doctor …`.
 pub struct Doctor {
     env: Vec<(String, String)>,
     args: Vec<String>,
     stdin: Option<String>,
-    dir: PathBuf,
+    /// The binary's working directory, one per run, removed with the `Doctor`.
+    dir: TempDir,
 }
 
 /// What one run printed and how it exited.
@@ -51,7 +39,7 @@ impl Doctor {
             env: Vec::new(),
             args: all,
             stdin: None,
-            dir: scratch_dir(),
+            dir: temp_dir("doctor"),
         }
     }
 
@@ -66,12 +54,12 @@ impl Doctor {
     }
 
     pub fn dir(&self) -> &Path {
-        &self.dir
+        self.dir.path()
     }
 
     /// Writes `text` into the scratch directory and returns its path.
     pub fn file(&self, name: &str, text: &str) -> String {
-        let path = self.dir.join(name);
+        let path = self.dir.path().join(name);
         std::fs::write(&path, text).expect("write file");
         path.display().to_string()
     }
@@ -88,7 +76,7 @@ impl Doctor {
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .current_dir(&self.dir)
+            .current_dir(self.dir.path())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -129,12 +117,6 @@ impl Doctor {
             )
         });
         Report { value, outcome }
-    }
-}
-
-impl Drop for Doctor {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

@@ -13,15 +13,15 @@ use crate::support::bounded;
 use crate::support::identity::Identity;
 use crate::support::postgres::Database;
 use crate::support::service::{Service, ServiceEnv, client, free_port};
-use crate::support::temp::TempDir;
 use crate::support::traffic::{Api, Load, assert_stored_exactly_once};
+use test_support::temp_dir;
 
 const USER: &str = "drill-writer";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_acknowledged_write_survives_postgres_connection_loss_exactly_once() {
     bounded(async {
-        let dir = TempDir::new("postgres");
+        let dir = temp_dir("postgres");
         let database = Database::create("outage").await;
         let identity = Identity::start().await;
         let env = ServiceEnv::new(&database.url(), &identity)

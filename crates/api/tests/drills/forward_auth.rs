@@ -19,9 +19,9 @@ use crate::support::bounded;
 use crate::support::identity::Identity;
 use crate::support::nginx::Nginx;
 use crate::support::service::{Service, ServiceEnv, client, free_port};
-use crate::support::temp::TempDir;
 use crate::support::traffic::{Failure, Load, Step};
 use crate::support::upstream::Upstream;
+use test_support::{TempDir, temp_dir};
 
 /// The host whose policy accepts the drill's audience; every other host needs another one.
 const PROTECTED_HOST: &str = "protected.example";
@@ -77,7 +77,7 @@ struct Stack {
 
 impl Stack {
     async fn start(label: &str, jwks_up: bool) -> Stack {
-        let dir = TempDir::new(label);
+        let dir = temp_dir(label);
         let identity = Identity::start().await;
         let keys = vec![TestKey::generate("EdDSA"), TestKey::generate("ES256")];
         let jwks = if jwks_up {

@@ -22,8 +22,8 @@ use tokio::task::JoinSet;
 use crate::support::bounded;
 use crate::support::identity::Identity;
 use crate::support::service::{Service, ServiceEnv, client, free_port};
-use crate::support::temp::TempDir;
 use crate::support::traffic::{Api, Load};
+use test_support::temp_dir;
 
 const USER: &str = "drill-user";
 const HEADER_TIMEOUT: Duration = Duration::from_secs(2);
@@ -47,7 +47,7 @@ const SPARE_FDS: u64 = 256;
 async fn stalled_and_flooding_connections_are_bounded_while_health_and_traffic_go_on() {
     let fds = raise_fd_limit();
     bounded(async {
-        let dir = TempDir::new("hostile");
+        let dir = temp_dir("hostile");
         let identity = Identity::start().await;
         let database = format!("sqlite://{}/tasks.db", dir.path().display());
         let env = ServiceEnv::new(&database, &identity).set(

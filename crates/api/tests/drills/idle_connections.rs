@@ -12,8 +12,8 @@ use crate::support::bounded;
 use crate::support::identity::Identity;
 use crate::support::postgres::Database;
 use crate::support::service::{Service, ServiceEnv, client, free_port};
-use crate::support::temp::TempDir;
 use crate::support::traffic::{Api, Failure};
+use test_support::temp_dir;
 
 const USER: &str = "idle-user";
 /// Longer than the pool's idle threshold for a ping before use (one second).
@@ -22,7 +22,7 @@ const IDLE_MS: u32 = 1_500;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_killed_while_idle_are_replaced_without_a_failed_request() {
     bounded(async {
-        let dir = TempDir::new("idle-connections");
+        let dir = temp_dir("idle-connections");
         let database = Database::create("idle").await;
         let identity = Identity::start().await;
         let env = ServiceEnv::new(&database.url(), &identity);

@@ -12,9 +12,9 @@ use test_support::Behaviour;
 
 use crate::support::identity::Identity;
 use crate::support::service::{Service, ServiceEnv, client, free_port};
-use crate::support::temp::TempDir;
 use crate::support::traffic::{Api, Failure, Load, Step};
 use crate::support::{bounded, eventually};
+use test_support::{TempDir, temp_dir};
 
 const USER: &str = "drill-user";
 /// How long each fault lasts while traffic runs.
@@ -54,7 +54,7 @@ fn sqlite(dir: &TempDir) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cached_keys_carry_every_request_through_a_jwks_endpoint_down_slow_and_garbage() {
     bounded(async {
-        let dir = TempDir::new("jwks-cached");
+        let dir = temp_dir("jwks-cached");
         let identity = Identity::start().await;
         let env = ServiceEnv::new(&sqlite(&dir), &identity);
         let mut service = Service::start_ready(&env, free_port(), dir.path(), "api").await;
@@ -105,7 +105,7 @@ async fn cached_keys_carry_every_request_through_a_jwks_endpoint_down_slow_and_g
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_keys_requests_get_503_keys_unavailable_then_recover_without_restart() {
     bounded(async {
-        let dir = TempDir::new("jwks-none");
+        let dir = temp_dir("jwks-none");
         let identity = Identity::down().await;
         let env = ServiceEnv::new(&sqlite(&dir), &identity);
         let mut service = Service::spawn(&env, free_port(), dir.path(), "api");

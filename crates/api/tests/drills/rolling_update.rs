@@ -17,8 +17,8 @@ use crate::support::identity::Identity;
 use crate::support::nginx::Nginx;
 use crate::support::postgres::Database;
 use crate::support::service::{Service, ServiceEnv, client_builder, free_port};
-use crate::support::temp::TempDir;
 use crate::support::traffic::{Api, Load, assert_stored_exactly_once};
+use test_support::temp_dir;
 
 const USER: &str = "drill-user";
 const REPLICAS: usize = 3;
@@ -26,7 +26,7 @@ const REPLICAS: usize = 3;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rolling_restart_behind_nginx_fails_no_request_and_loses_no_task() {
     bounded(async {
-        let dir = TempDir::new("rolling");
+        let dir = temp_dir("rolling");
         let database = Database::create("rolling").await;
         let identity = Identity::start().await;
         let env = ServiceEnv::new(&database.url(), &identity)

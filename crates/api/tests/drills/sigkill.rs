@@ -15,8 +15,8 @@ use crate::support::bounded;
 use crate::support::identity::Identity;
 use crate::support::postgres::Database;
 use crate::support::service::{Service, ServiceEnv, client, free_port};
-use crate::support::temp::TempDir;
 use crate::support::traffic::{Api, Load};
+use test_support::{TempDir, temp_dir};
 
 const USER: &str = "sigkill-user";
 /// Sequential creates acknowledged before the one the kill follows.
@@ -25,7 +25,7 @@ const BEFORE_KILL: usize = 20;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_keeps_every_acknowledged_write_across_sigkill() {
     bounded(async {
-        let dir = TempDir::new("sigkill-sqlite");
+        let dir = temp_dir("sigkill-sqlite");
         let database = format!("sqlite://{}/tasks.db", dir.path().display());
         kill_after_writes(&dir, &database).await;
     })
@@ -35,7 +35,7 @@ async fn sqlite_keeps_every_acknowledged_write_across_sigkill() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_keeps_every_acknowledged_write_across_sigkill() {
     bounded(async {
-        let dir = TempDir::new("sigkill-postgres");
+        let dir = temp_dir("sigkill-postgres");
         let database = Database::create("sigkill").await;
         kill_after_writes(&dir, &database.url()).await;
         database.remove().await;

@@ -6,6 +6,11 @@
 //! half goes out after it. Each must still get its 201 and be stored. Meanwhile readers keep the
 //! service busy; once it stops listening they are refused, which is fine, but no answer they get
 //! may be an error.
+//!
+//! No step waits a fixed time: each waits, bounded, for what the service shows. The half-sent
+//! requests are in flight once `/metrics` counts their tokens as verified (the handler then waits
+//! on the body); the readers are under way once it counts a read answered; the signal has
+//! arrived once the service logs that shutdown was requested.
 
 use std::time::{Duration, Instant};
 
@@ -13,20 +18,24 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::bounded;
 use crate::support::identity::Identity;
 use crate::support::service::{Service, ServiceEnv, client, free_port};
-use crate::support::temp::TempDir;
 use crate::support::traffic::{Api, Load, assert_stored_exactly_once};
+use crate::support::{bounded, eventually};
+use test_support::temp_dir;
 
 const USER: &str = "drill-user";
 const DRAIN_SECONDS: u64 = 10;
 const IN_FLIGHT: usize = 8;
+/// Longest wait for anything the service is expected to show (it shows it in milliseconds).
+const WAIT: Duration = Duration::from_secs(10);
+/// Counter of verified tokens, from the verification core.
+const AUTH_SUCCESS: &str = backend_api_auth::AUTH_SUCCESS;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_under_load_answers_every_accepted_request_and_exits_zero_within_drain_time() {
     bounded(async {
-        let dir = TempDir::new("sigterm");
+        let dir = temp_dir("sigterm");
         let identity = Identity::start().await;
         let database = format!("sqlite://{}/tasks.db", dir.path().display());
         let env = ServiceEnv::new(&database, &identity)
@@ -36,16 +45,34 @@ async fn sigterm_under_load_answers_every_accepted_request_and_exits_zero_within
         let token = identity.token(USER);
         let api = Api::new(client(), &service.url(""), USER);
 
-        let readers = Load::reads(4, &api, std::slice::from_ref(&token));
+        // Nothing else presents a token until the readers start, so the count of verified
+        // tokens grows by exactly one per half-sent request the service is handling.
+        let verified_before = service.metric(AUTH_SUCCESS, &[]).await;
         let mut half_sent = Vec::new();
         for i in 0..IN_FLIGHT {
             half_sent.push(HalfSent::open(port, &token, &format!("in-flight-{i}")).await);
         }
-        // Let the service read the headers and start on the bodies.
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        let in_flight = eventually(WAIT, || async {
+            service.metric(AUTH_SUCCESS, &[]).await >= verified_before + IN_FLIGHT as f64
+        })
+        .await;
+        assert!(
+            in_flight,
+            "the service did not take up the {IN_FLIGHT} half-sent requests within {WAIT:?}\n{}",
+            service.log_tail()
+        );
+        let readers = Load::reads(4, &api, std::slice::from_ref(&token));
+        let reading = eventually(WAIT, || async {
+            service
+                .metric("http_requests_total", &[r#"method="GET""#, r#"route="/api/{user_id}/tasks""#, r#"status="200""#])
+                .await
+                >= 1.0
+        })
+        .await;
+        assert!(reading, "no read answered within {WAIT:?}\n{}", service.log_tail());
         let signalled = Instant::now();
         service.sigterm();
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        service.wait_log("shutdown requested", WAIT).await;
 
         let mut answered = Vec::new();
         for request in half_sent {

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::support::better_auth::{BetterAuth, Options};
 use crate::support::mcp::{self, error_code, step, structured};
 use crate::support::service::{Launch, Service};
-use crate::support::temp::TempDir;
+use test_support::{TempDir, temp_dir};
 
 const TOOLS: [&str; 6] = [
     "list_tasks",
@@ -78,7 +78,7 @@ async fn rest_tasks(service: &Service, user: &str, token: &str) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sdk_client_calls_every_tool_with_a_development_key_token() {
-    let keys = TempDir::new("mcp-keys");
+    let keys = temp_dir("mcp-keys");
     let service = launch_with_dev_key(&keys).start().await;
     service.wait_ready().await;
     let alice = dev_token(&keys, "alice").await;

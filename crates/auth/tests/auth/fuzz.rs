@@ -14,13 +14,13 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static FIXTURE: std::sync::OnceLock<Fixture> = std::sync::OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("auth-fuzz-{}", std::process::id()));
-        let key = DevelopmentKey::load_or_create(&dir.join("k.pem")).expect("key");
+        let dir = test_support::temp_dir("auth-fuzz");
+        let key = DevelopmentKey::load_or_create(&dir.path().join("k.pem")).expect("key");
         let config = VerifierConfig { providers: vec![key.provider()], token_cache_capacity: 0, ..Default::default() };
         let token = key.sign(&json!({
             "iss": DevelopmentKey::ISSUER, "aud": DevelopmentKey::AUDIENCE, "sub": "fuzz", "exp": 4_000_000_000u64,
         }));
-        std::fs::remove_dir_all(dir).ok();
+        drop(dir);
         Fixture {
             runtime: tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime"),
             verifier: Verifier::new(config).expect("config"),

@@ -108,8 +108,8 @@ async fn issuer_mismatch_hint_names_the_setting_and_both_issuers() {
 
 #[tokio::test]
 async fn development_key_signs_tokens_the_development_provider_accepts() {
-    let dir = std::env::temp_dir().join(format!("auth-it-dev-{}", std::process::id()));
-    let key = DevelopmentKey::load_or_create(&dir.join("dev-key.pem")).expect("dev key");
+    let dir = test_support::temp_dir("auth-it-dev");
+    let key = DevelopmentKey::load_or_create(&dir.path().join("dev-key.pem")).expect("dev key");
     let verifier = helpers::verifier(vec![key.provider()], helpers::clock());
     let now = test_support::now();
     let token = key.sign(&json!({

@@ -2,91 +2,57 @@
 //! an entry dies with the token's exp and with its key's presence.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use backend_api_auth::Reason;
-use metrics::{
-    Counter, CounterFn, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit,
-};
+use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use test_support::{TestKey, jwks};
 
 use crate::helpers::{Setup, reason};
 
-/// A minimal in-memory recorder: counter values by name and labels.
-#[derive(Default, Clone)]
-pub struct Counters(Arc<Mutex<HashMap<String, Arc<AtomicU64>>>>);
-
-struct Cell(Arc<AtomicU64>);
-
-impl CounterFn for Cell {
-    fn increment(&self, value: u64) {
-        self.0.fetch_add(value, Ordering::SeqCst);
-    }
-    fn absolute(&self, value: u64) {
-        self.0.store(value, Ordering::SeqCst);
-    }
-}
+/// Counter values by `name{k=v,…}`, labels sorted by key, as a test's body left them.
+pub struct Counters(HashMap<String, u64>);
 
 impl Counters {
-    fn key(key: &Key) -> String {
-        let mut labels: Vec<String> = key
-            .labels()
-            .map(|l| format!("{}={}", l.key(), l.value()))
-            .collect();
-        labels.sort();
-        format!("{}{{{}}}", key.name(), labels.join(","))
-    }
-
-    /// Value of `name{labels}` with labels written `k=v` sorted by key.
+    /// Value of `name{labels}` with labels written `k=v` sorted by key; 0 if never counted.
     pub fn get(&self, name_and_labels: &str) -> u64 {
-        self.0
-            .lock()
-            .expect("lock")
-            .get(name_and_labels)
-            .map_or(0, |c| c.load(Ordering::SeqCst))
+        self.0.get(name_and_labels).copied().unwrap_or(0)
     }
 }
 
-impl Recorder for Counters {
-    fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
-    fn describe_gauge(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
-    fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
-    fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {
-        let cell = self
-            .0
-            .lock()
-            .expect("lock")
-            .entry(Self::key(key))
-            .or_default()
-            .clone();
-        Counter::from_arc(Arc::new(Cell(cell)))
-    }
-    fn register_gauge(&self, _: &Key, _: &Metadata<'_>) -> Gauge {
-        Gauge::noop()
-    }
-    fn register_histogram(&self, _: &Key, _: &Metadata<'_>) -> Histogram {
-        Histogram::noop()
-    }
-}
-
-/// Runs `body` on a current-thread runtime with `counters` as the recorder.
-pub fn with_counters<F: std::future::Future<Output = ()>>(
-    counters: &Counters,
-    body: impl FnOnce() -> F,
-) {
+/// Runs `body` on a current-thread runtime with `metrics-util`'s debugging recorder as this
+/// thread's recorder, and returns the counters it recorded.
+pub fn with_counters<F: std::future::Future<Output = ()>>(body: impl FnOnce() -> F) -> Counters {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    metrics::with_local_recorder(counters, || runtime.block_on(body()));
+    metrics::with_local_recorder(&recorder, || runtime.block_on(body()));
+    let counters = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .filter_map(|(key, _, _, value)| {
+            let DebugValue::Counter(count) = value else {
+                return None;
+            };
+            let key = key.key();
+            let mut labels: Vec<String> = key
+                .labels()
+                .map(|l| format!("{}={}", l.key(), l.value()))
+                .collect();
+            labels.sort();
+            Some((format!("{}{{{}}}", key.name(), labels.join(",")), count))
+        })
+        .collect();
+    Counters(counters)
 }
 
 #[test]
 fn repeated_token_is_served_from_the_cache() {
-    let counters = Counters::default();
-    with_counters(&counters, || async {
+    let counters = with_counters(|| async {
         let key = TestKey::generate("RS256");
         let setup = Setup::new(&[&key]).await;
         let token = key.sign(&setup.claims("cached"));
@@ -128,8 +94,7 @@ async fn cached_token_dies_with_its_key() {
 
 #[test]
 fn failures_are_counted_by_reason_and_provider() {
-    let counters = Counters::default();
-    with_counters(&counters, || async {
+    let counters = with_counters(|| async {
         let key = TestKey::generate("EdDSA");
         let setup = Setup::new(&[&key]).await;
         let mut expired = setup.claims("e");

@@ -4,7 +4,6 @@ pub mod identity;
 pub mod nginx;
 pub mod postgres;
 pub mod service;
-pub mod temp;
 pub mod traffic;
 pub mod upstream;
 

@@ -177,6 +177,42 @@ impl Service {
         );
     }
 
+    /// The sum over every label set of the samples of `name` on `/metrics` whose labels contain
+    /// each of `labels` (`method="GET"`, …); 0 when there is none or `/metrics` does not answer.
+    pub async fn metric(&self, name: &str, labels: &[&str]) -> f64 {
+        let Ok(response) = client().get(self.url("/metrics")).send().await else {
+            return 0.0;
+        };
+        let text = response.text().await.unwrap_or_default();
+        text.lines()
+            .filter_map(|line| {
+                let rest = line.strip_prefix(name)?;
+                let (series, value) = rest.rsplit_once(' ')?;
+                let ours = series.is_empty() || series.starts_with('{');
+                (ours && labels.iter().all(|label| series.contains(label))).then_some(value)
+            })
+            .filter_map(|value| value.parse::<f64>().ok())
+            .sum()
+    }
+
+    /// Waits until the service's log holds a line containing `needle`; fails with the log tail
+    /// after `within`.
+    pub async fn wait_log(&self, needle: &str, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+            if text.lines().any(|line| line.contains(needle)) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "backend-api did not log {needle:?} within {within:?}\n{}",
+                self.log_tail()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// The last lines of the service's log, for failure messages.
     pub fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();

@@ -9,4 +9,3 @@ pub mod npm;
 pub mod oidc;
 pub mod process;
 pub mod service;
-pub mod temp;

@@ -10,7 +10,7 @@ use tokio::process::Command;
 
 use super::http::client;
 use super::process::{Running, STARTUP_TIMEOUT};
-use super::temp::TempDir;
+use test_support::{TempDir, temp_dir};
 
 /// How a test configures the service: environment variables and an optional providers file.
 #[derive(Default)]
@@ -60,7 +60,7 @@ impl Launch {
 
     /// Runs a one-shot command (`doctor`, `config`…) with this configuration; `(exit code, stdout)`.
     pub async fn run(self, args: &[&str]) -> (i32, String) {
-        let dir = TempDir::new("cli");
+        let dir = temp_dir("cli");
         let mut command = self.command(&dir);
         command.args(args).kill_on_drop(true);
         let output = tokio::time::timeout(STARTUP_TIMEOUT, command.output())
@@ -81,7 +81,7 @@ impl Launch {
 
     /// Starts `serve` and waits until `/health` answers.
     pub async fn start(self) -> Service {
-        let dir = TempDir::new("service");
+        let dir = temp_dir("service");
         let port = free_port();
         let mut command = self.command(&dir);
         command
