@@ -52,9 +52,33 @@ impl DbTime {
     /// `2026-11-29T00:49:25.123456Z`, without the general parser's cost (two per row read).
     fn from_fixed_width(text: &[u8]) -> Option<DbTime> {
         let [
-            y0, y1, y2, y3, b'-', mo0, mo1, b'-', d0, d1, b'T',
-            h0, h1, b':', mi0, mi1, b':', s0, s1, b'.',
-            f0, f1, f2, f3, f4, f5, b'Z',
+            y0,
+            y1,
+            y2,
+            y3,
+            b'-',
+            mo0,
+            mo1,
+            b'-',
+            d0,
+            d1,
+            b'T',
+            h0,
+            h1,
+            b':',
+            mi0,
+            mi1,
+            b':',
+            s0,
+            s1,
+            b'.',
+            f0,
+            f1,
+            f2,
+            f3,
+            f4,
+            f5,
+            b'Z',
         ] = *text
         else {
             return None;
@@ -86,6 +110,13 @@ impl ToSql for DbTime {
 
 impl FromSql for DbTime {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let ValueRef::Text(bytes) = value else {
+            return Err(FromSqlError::InvalidType);
+        };
+        // The fixed-width form is checked byte by byte: no separate UTF-8 validation.
+        if let Some(time) = DbTime::from_fixed_width(bytes) {
+            return Ok(time);
+        }
         let text = value.as_str()?;
         DbTime::from_text(text).ok_or_else(|| {
             FromSqlError::Other(format!("not an RFC 3339 timestamp: {text:?}").into())
