@@ -125,15 +125,19 @@ enum Access {
     Write,
 }
 
-/// Every row `sql` returns.
-async fn fetch_all<R>(pool: &Pool, sql: &str, args: &[Arg<'_>]) -> Result<Vec<R>, sqlx::Error>
+/// Every row a statement returns; its text is given for each engine (see [`numbered`]).
+async fn fetch_all<R>(
+    pool: &Pool,
+    (postgres_sql, sqlite_sql): (&str, &str),
+    args: &[Arg<'_>],
+) -> Result<Vec<R>, sqlx::Error>
 where
     R: for<'r> sqlx::FromRow<'r, PgRow> + FromSqlite + Send + Unpin,
 {
     match pool {
         Pool::Postgres(pool) => {
             let mut conn = pool.acquire().await?;
-            let result = bind_pg!(sqlx::query_as::<_, R>(sql), args)
+            let result = bind_pg!(sqlx::query_as::<_, R>(postgres_sql), args)
                 .fetch_all(conn.start())
                 .await;
             postgres::settle(&mut conn, &result);
@@ -141,7 +145,7 @@ where
         }
         Pool::Sqlite(pool) => {
             sqlite::read(pool, |conn| {
-                let mut statement = conn.prepare_cached(&numbered(sql))?;
+                let mut statement = conn.prepare_cached(sqlite_sql)?;
                 let rows = statement.query_map(rusqlite::params_from_iter(args), R::from_sqlite)?;
                 rows.collect()
             })
@@ -295,6 +299,47 @@ impl Changes {
     }
 }
 
+/// The list statement of `query`'s shape, for PostgreSQL and for SQLite: every shape (sort
+/// column × direction × filter × cursor, 24 in all) is written once, not at each request.
+fn list_statement(query: &ListQuery) -> (&'static str, &'static str) {
+    static STATEMENTS: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+    let shape = |key: SortKey, descending: bool, completed: bool, after: bool| {
+        let key = match key {
+            SortKey::CreatedAt => 0,
+            SortKey::UpdatedAt => 1,
+            SortKey::Title => 2,
+        };
+        key * 8 + usize::from(descending) * 4 + usize::from(completed) * 2 + usize::from(after)
+    };
+    let statements = STATEMENTS.get_or_init(|| {
+        let mut statements = vec![(String::new(), String::new()); 24];
+        for key in [SortKey::CreatedAt, SortKey::UpdatedAt, SortKey::Title] {
+            for descending in [false, true] {
+                for completed in [false, true] {
+                    for after in [false, true] {
+                        let sql = list_sql(&ListQuery {
+                            completed: completed.then_some(true),
+                            sort: Sort { key, descending },
+                            after: after.then(|| After::Text(String::new(), 0)),
+                            limit: 0,
+                        });
+                        statements[shape(key, descending, completed, after)] =
+                            (numbered(&sql), sql);
+                    }
+                }
+            }
+        }
+        statements
+    });
+    let (sqlite, postgres) = &statements[shape(
+        query.sort.key,
+        query.sort.descending,
+        query.completed.is_some(),
+        query.after.is_some(),
+    )];
+    (postgres, sqlite)
+}
+
 /// `SELECT … WHERE provider = $1 AND user_id = $2 [AND completed = $n] [AND (key, id) > ($n, $n+1)] ORDER BY … LIMIT $n`.
 fn list_sql(query: &ListQuery) -> String {
     let column = query.sort.key.column();
@@ -327,7 +372,7 @@ pub async fn list(
     owner: Owner<'_>,
     query: &ListQuery,
 ) -> Result<Vec<TaskRow>, sqlx::Error> {
-    let sql = list_sql(query);
+    let sql = list_statement(query);
     let mut args = Vec::with_capacity(6);
     args.extend([Arg::Text(owner.provider), Arg::Text(owner.user_id)]);
     if let Some(completed) = query.completed {
@@ -339,7 +384,7 @@ pub async fn list(
         None => {}
     }
     args.push(Arg::Int(i64::from(query.limit) + 1));
-    fetch_all(pool, &sql, &args).await
+    fetch_all(pool, sql, &args).await
 }
 
 pub async fn get(pool: &Pool, owner: Owner<'_>, id: i64) -> Result<Option<TaskRow>, sqlx::Error> {
@@ -552,6 +597,26 @@ mod tests {
             },
             after,
             limit: 10,
+        }
+    }
+
+    #[test]
+    fn each_list_shape_has_its_own_statement_for_each_engine() {
+        let shapes = [
+            query(false, None, None),
+            query(true, Some(false), Some(After::Text("a".into(), 1))),
+            ListQuery {
+                sort: Sort {
+                    key: SortKey::UpdatedAt,
+                    descending: false,
+                },
+                ..query(false, Some(true), None)
+            },
+        ];
+        for shape in &shapes {
+            let (postgres, sqlite) = list_statement(shape);
+            assert_eq!(postgres, list_sql(shape));
+            assert_eq!(sqlite, numbered(&list_sql(shape)));
         }
     }
 
