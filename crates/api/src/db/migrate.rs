@@ -5,6 +5,7 @@
 //! serialises writers on the file itself.
 
 use sqlx::migrate::Migrator;
+use sqlx::{ConnectOptions, Connection};
 
 use super::Pool;
 use crate::config::DatabaseKind;
@@ -20,10 +21,22 @@ pub(crate) fn migrator(kind: DatabaseKind) -> &'static Migrator {
     }
 }
 
+/// Applies the migrations: on PostgreSQL on a pooled connection (closed rather than reused if
+/// a migration failed: the advisory lock may still be held on it), on SQLite on a sqlx
+/// connection of its own with the pool's settings, closed afterwards.
 pub(super) async fn run(pool: &Pool) -> Result<(), sqlx::Error> {
     match pool {
-        Pool::Postgres(pool) => POSTGRES.run(pool).await?,
-        Pool::Sqlite(pool) => SQLITE.run(pool).await?,
+        Pool::Postgres(pool) => {
+            let mut conn = pool.acquire().await?;
+            POSTGRES.run_direct(conn.start()).await?;
+            conn.done();
+        }
+        Pool::Sqlite(pool) => {
+            let mut conn = pool.manager().sqlx_options().connect().await?;
+            let result = SQLITE.run_direct(&mut conn).await;
+            let _ = conn.close().await;
+            result?;
+        }
     }
     Ok(())
 }

@@ -13,12 +13,17 @@
 //! so traffic sent while the service and its database start together is not refused. After
 //! that, an outage answers 503 at once: waiting then would only pile requests up.
 //!
-//! Layout: `time` (timestamps both engines sort alike), `diagnose` (errors → reason + hint),
-//! `migrate` (embedded migrations under a lock), `tasks` (the queries).
+//! Layout: `pool` (the connection pool both engines use), `postgres` and `sqlite` (how each
+//! engine connects and runs statements), `time` (timestamps both engines sort alike),
+//! `diagnose` (errors → reason + hint), `migrate` (embedded migrations under a lock), `tasks`
+//! (the queries).
 
 mod diagnose;
 mod error;
 mod migrate;
+pub mod pool;
+pub mod postgres;
+pub mod sqlite;
 pub mod tasks;
 mod time;
 
@@ -28,16 +33,19 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use secrecy::ExposeSecret;
-use sqlx::ConnectOptions;
 use sqlx::migrate::MigrateError;
-use sqlx::postgres::{PgConnectOptions, PgPool};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::sqlite::SqliteConnectOptions;
 use tokio::sync::{Notify, watch};
 
 use crate::config::{DatabaseConfig, DatabaseKind};
 pub use diagnose::{Diagnosis, diagnose};
 pub use error::DbError;
 pub(crate) use migrate::migrator;
+pub use pool::PING_AFTER_IDLE;
+use pool::{Limits, Manage};
+use postgres::{PgPool, Postgres};
+use sqlite::{Sqlite, SqlitePool};
 pub use time::DbTime;
 
 /// Connection pool of whichever engine `DATABASE_URL` names.
@@ -51,6 +59,13 @@ impl Pool {
     /// Builds the pool without connecting.
     fn lazy(config: &DatabaseConfig, statement_timeout: Duration) -> Result<Pool, sqlx::Error> {
         let url = config.url.expose_secret();
+        let limits = Limits {
+            max_connections: config.max_connections,
+            min_connections: config.min_connections,
+            acquire_timeout: config.acquire_timeout,
+            idle_timeout: Duration::from_secs(600),
+            max_lifetime: Duration::from_secs(1800),
+        };
         Ok(match config.kind {
             DatabaseKind::Postgres => {
                 // A runaway query must not outlive the request that started it.
@@ -58,65 +73,56 @@ impl Pool {
                 let options = PgConnectOptions::from_str(url)?
                     .application_name("backend-api")
                     .options([("statement_timeout", millis.as_str())]);
-                // A ping before every acquire is a network round trip per request. sqlx already
-                // pings each connection when it is released, so one that was in use moments ago
-                // is known to be alive; only a connection idle for a while (the server may have
-                // restarted or dropped it meanwhile) is pinged, and replaced if that fails,
-                // instead of failing a request and marking the database down.
-                Pool::Postgres(
-                    pool_options(config)
-                        .test_before_acquire(false)
-                        .before_acquire(|conn, meta| {
-                            Box::pin(async move {
-                                if meta.idle_for < PING_AFTER_IDLE {
-                                    return Ok(true);
-                                }
-                                sqlx::Connection::ping(conn).await.map(|()| true)
-                            })
-                        })
-                        .connect_lazy_with(options),
-                )
+                Pool::Postgres(PgPool::new(Postgres { options }, limits))
             }
             DatabaseKind::Sqlite => {
-                let options = SqliteConnectOptions::from_str(url)?
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .foreign_keys(true)
-                    .busy_timeout(config.acquire_timeout);
-                // A SQLite connection is a file handle in this process: nothing can break it
-                // between uses, so the ping before each acquire (a worker-thread round trip,
-                // ~7% of a request's CPU in bench/) buys nothing.
-                Pool::Sqlite(
-                    pool_options(config)
-                        .test_before_acquire(false)
-                        .connect_lazy_with(options),
-                )
+                let options = SqliteConnectOptions::from_str(url)?;
+                Pool::Sqlite(SqlitePool::new(
+                    Sqlite::new(options, config.acquire_timeout),
+                    limits,
+                ))
             }
         })
     }
 
     fn usage(&self) -> (u32, usize) {
         match self {
-            Pool::Postgres(pool) => (pool.size(), pool.num_idle()),
-            Pool::Sqlite(pool) => (pool.size(), pool.num_idle()),
+            Pool::Postgres(pool) => pool.usage(),
+            Pool::Sqlite(pool) => pool.usage(),
         }
     }
 
     async fn ping(&self) -> Result<(), sqlx::Error> {
         match self {
-            Pool::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
-            Pool::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
+            Pool::Postgres(pool) => {
+                let mut conn = pool.acquire().await?;
+                let result = sqlx::query("SELECT 1").execute(conn.start()).await;
+                postgres::settle(&mut conn, &result);
+                result.map(drop)
+            }
+            Pool::Sqlite(pool) => {
+                sqlite::read(pool, |conn| conn.query_row("SELECT 1", [], |_| Ok(()))).await
+            }
         }
     }
 
-    /// One direct connection attempt, bypassing the pool's silent retries: a pool that timed
-    /// out says only "timed out", the attempt says "connection refused" or the server's refusal.
+    /// Closes idle connections past their time and opens up to the minimum.
+    async fn maintain(&self) -> Result<(), sqlx::Error> {
+        match self {
+            Pool::Postgres(pool) => pool.maintain().await,
+            Pool::Sqlite(pool) => pool.maintain().await,
+        }
+    }
+
+    /// One direct connection attempt, bypassing the pool: a pool that timed out says only
+    /// "timed out", the attempt says "connection refused" or the server's refusal.
     async fn probe(&self, timeout: Duration) -> Result<(), sqlx::Error> {
         let attempt = async {
             match self {
-                Pool::Postgres(pool) => pool.connect_options().connect().await.map(drop),
-                Pool::Sqlite(pool) => pool.connect_options().connect().await.map(drop),
+                Pool::Postgres(pool) => Postgres::close(pool.manager().connect().await?).await,
+                Pool::Sqlite(pool) => Sqlite::close(pool.manager().connect().await?).await,
             }
+            Ok(())
         };
         tokio::time::timeout(timeout, attempt)
             .await
@@ -129,18 +135,6 @@ impl Pool {
             Pool::Sqlite(pool) => pool.close().await,
         }
     }
-}
-
-/// A pooled PostgreSQL connection idle at least this long is pinged before a request uses it.
-const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
-
-fn pool_options<DB: sqlx::Database>(config: &DatabaseConfig) -> sqlx::pool::PoolOptions<DB> {
-    sqlx::pool::PoolOptions::new()
-        .max_connections(config.max_connections)
-        .min_connections(config.min_connections)
-        .acquire_timeout(config.acquire_timeout)
-        .idle_timeout(Duration::from_secs(600))
-        .max_lifetime(Duration::from_secs(1800))
 }
 
 /// What `/ready` reports about the database.
@@ -397,6 +391,12 @@ async fn supervise(weak: Weak<Inner>, wake: Arc<Notify>) {
         let pause = if healthy {
             match inner.pool.ping().await {
                 Ok(()) => {
+                    if let Err(error) = inner.pool.maintain().await {
+                        tracing::warn!(
+                            reason = %diagnose(&error).reason,
+                            "opening the minimum of pooled connections failed; retrying at the next check"
+                        );
+                    }
                     // Also picks up tasks a replica of the previous version wrote during a
                     // rolling update.
                     assign_or_warn(&inner, false).await;

@@ -4,21 +4,14 @@
 //! a missing one.
 //!
 //! The SQL is the same text for both engines (both accept `$n` placeholders, `RETURNING`,
-//! `ON CONFLICT` and row-value comparison); `on_pool!` type-checks each body once per engine.
+//! `ON CONFLICT` and row-value comparison); each statement's arguments are listed once as
+//! [`Arg`]s and bound to whichever engine runs it (`fetch_*`, `execute`).
 
+use rusqlite::types::{ToSqlOutput, Value};
 use serde::{Deserialize, Serialize};
+use sqlx::postgres::PgRow;
 
-use super::{DbTime, Pool};
-
-/// Runs `$body` with `$pool` bound to the concrete pool of either engine.
-macro_rules! on_pool {
-    ($pool:expr, $name:ident => $body:expr) => {
-        match $pool {
-            Pool::Postgres($name) => $body,
-            Pool::Sqlite($name) => $body,
-        }
-    };
-}
+use super::{DbTime, Pool, postgres, sqlite};
 
 /// Who a task belongs to: the provider that verified the token and the user id it names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,7 +26,7 @@ pub const UNASSIGNED: &str = "";
 const COLUMNS: &str = "id, user_id, title, description, completed, created_at, updated_at";
 
 /// One stored task.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TaskRow {
     pub id: i64,
     pub user_id: String,
@@ -42,6 +35,202 @@ pub struct TaskRow {
     pub completed: bool,
     pub created_at: DbTime,
     pub updated_at: DbTime,
+}
+
+/// By position, the columns of [`COLUMNS`] in order: a lookup by name is a hash per column
+/// and row (~3% of a list request on PostgreSQL).
+impl sqlx::FromRow<'_, PgRow> for TaskRow {
+    fn from_row(row: &PgRow) -> Result<TaskRow, sqlx::Error> {
+        use sqlx::Row;
+        Ok(TaskRow {
+            id: row.try_get(0)?,
+            user_id: row.try_get(1)?,
+            title: row.try_get(2)?,
+            description: row.try_get(3)?,
+            completed: row.try_get(4)?,
+            created_at: row.try_get(5)?,
+            updated_at: row.try_get(6)?,
+        })
+    }
+}
+
+impl FromSqlite for TaskRow {
+    /// The columns of [`COLUMNS`], in order.
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<TaskRow> {
+        Ok(TaskRow {
+            id: row.get(0)?,
+            user_id: row.get(1)?,
+            title: row.get(2)?,
+            description: row.get(3)?,
+            completed: row.get(4)?,
+            created_at: row.get(5)?,
+            updated_at: row.get(6)?,
+        })
+    }
+}
+
+/// A row read from SQLite (PostgreSQL rows use sqlx's `FromRow`).
+trait FromSqlite: Sized {
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
+}
+
+/// A statement argument, bound to either engine.
+#[derive(Clone, Copy, Debug)]
+enum Arg<'a> {
+    Text(&'a str),
+    MaybeText(Option<&'a str>),
+    Int(i64),
+    Bool(bool),
+    MaybeBool(Option<bool>),
+    Time(DbTime),
+}
+
+impl rusqlite::ToSql for Arg<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        match self {
+            Arg::Text(text) => text.to_sql(),
+            Arg::MaybeText(text) => text.to_sql(),
+            Arg::Int(int) => int.to_sql(),
+            Arg::Bool(flag) => flag.to_sql(),
+            Arg::MaybeBool(flag) => flag.to_sql(),
+            Arg::Time(time) => time.to_sql(),
+        }
+    }
+}
+
+/// Binds `$args` (a slice of [`Arg`]) to a sqlx PostgreSQL query.
+macro_rules! bind_pg {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match *arg {
+                Arg::Text(text) => query.bind(text),
+                Arg::MaybeText(text) => query.bind(text),
+                Arg::Int(int) => query.bind(int),
+                Arg::Bool(flag) => query.bind(flag),
+                Arg::MaybeBool(flag) => query.bind(flag),
+                Arg::Time(time) => query.bind(time),
+            };
+        }
+        query
+    }};
+}
+
+/// Owned copies of `args`, for a SQLite write that runs on another thread.
+fn owned(args: &[Arg<'_>]) -> rusqlite::Result<Vec<Value>> {
+    args.iter()
+        .map(|arg| {
+            Ok(match rusqlite::ToSql::to_sql(arg)? {
+                ToSqlOutput::Borrowed(value) => Value::from(value),
+                ToSqlOutput::Owned(value) => value,
+                _ => Value::Null,
+            })
+        })
+        .collect()
+}
+
+/// `sql` for SQLite, which reads `$3` as a parameter *named* "$3" (numbered by first appearance,
+/// so `SET a = $4 … WHERE id = $1` would bind the wrong values) and `?3` as the third.
+fn numbered(sql: &str) -> String {
+    sql.replace('$', "?")
+}
+
+/// Whether a statement only reads (SQLite runs it on the calling thread) or writes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Read,
+    Write,
+}
+
+/// Every row a statement returns; its text is given for each engine (see [`numbered`]).
+async fn fetch_all<R>(
+    pool: &Pool,
+    (postgres_sql, sqlite_sql): (&str, &str),
+    args: &[Arg<'_>],
+) -> Result<Vec<R>, sqlx::Error>
+where
+    R: for<'r> sqlx::FromRow<'r, PgRow> + FromSqlite + Send + Unpin,
+{
+    match pool {
+        Pool::Postgres(pool) => {
+            let mut conn = pool.acquire().await?;
+            let result = bind_pg!(sqlx::query_as::<_, R>(postgres_sql), args)
+                .fetch_all(conn.start())
+                .await;
+            postgres::settle(&mut conn, &result);
+            result
+        }
+        Pool::Sqlite(pool) => {
+            sqlite::read(pool, |conn| {
+                let mut statement = conn.prepare_cached(sqlite_sql)?;
+                let rows = statement.query_map(rusqlite::params_from_iter(args), R::from_sqlite)?;
+                rows.collect()
+            })
+            .await
+        }
+    }
+}
+
+/// The row `sql` returns, if any.
+async fn fetch_optional<R>(
+    pool: &Pool,
+    access: Access,
+    sql: &str,
+    args: &[Arg<'_>],
+) -> Result<Option<R>, sqlx::Error>
+where
+    R: for<'r> sqlx::FromRow<'r, PgRow> + FromSqlite + Send + Unpin + 'static,
+{
+    match pool {
+        Pool::Postgres(pool) => {
+            let mut conn = pool.acquire().await?;
+            let result = bind_pg!(sqlx::query_as::<_, R>(sql), args)
+                .fetch_optional(conn.start())
+                .await;
+            postgres::settle(&mut conn, &result);
+            result
+        }
+        Pool::Sqlite(pool) if access == Access::Read => {
+            sqlite::read(pool, |conn| first(conn, sql, args)).await
+        }
+        Pool::Sqlite(pool) => {
+            let sql = sql.to_owned();
+            let args = owned(args).map_err(sqlite::error)?;
+            sqlite::write(pool, move |conn| first(conn, &sql, &args)).await
+        }
+    }
+}
+
+fn first<R: FromSqlite>(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    args: &[impl rusqlite::ToSql],
+) -> rusqlite::Result<Option<R>> {
+    let mut statement = conn.prepare_cached(&numbered(sql))?;
+    let mut rows = statement.query(rusqlite::params_from_iter(args))?;
+    rows.next()?.map(R::from_sqlite).transpose()
+}
+
+/// Runs a statement that changes rows; returns how many.
+async fn execute(pool: &Pool, sql: &str, args: &[Arg<'_>]) -> Result<u64, sqlx::Error> {
+    match pool {
+        Pool::Postgres(pool) => {
+            let mut conn = pool.acquire().await?;
+            let result = bind_pg!(sqlx::query(sql), args).execute(conn.start()).await;
+            postgres::settle(&mut conn, &result);
+            Ok(result?.rows_affected())
+        }
+        Pool::Sqlite(pool) => {
+            let sql = sql.to_owned();
+            let args = owned(args).map_err(sqlite::error)?;
+            let changed = sqlite::write(pool, move |conn| {
+                conn.prepare_cached(&numbered(&sql))?
+                    .execute(rusqlite::params_from_iter(&args))
+            })
+            .await?;
+            Ok(changed as u64)
+        }
+    }
 }
 
 /// Column a list is ordered by; `id` breaks ties so the order is total.
@@ -127,6 +316,47 @@ impl Changes {
     }
 }
 
+/// The list statement of `query`'s shape, for PostgreSQL and for SQLite: every shape (sort
+/// column × direction × filter × cursor, 24 in all) is written once, not at each request.
+fn list_statement(query: &ListQuery) -> (&'static str, &'static str) {
+    static STATEMENTS: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+    let shape = |key: SortKey, descending: bool, completed: bool, after: bool| {
+        let key = match key {
+            SortKey::CreatedAt => 0,
+            SortKey::UpdatedAt => 1,
+            SortKey::Title => 2,
+        };
+        key * 8 + usize::from(descending) * 4 + usize::from(completed) * 2 + usize::from(after)
+    };
+    let statements = STATEMENTS.get_or_init(|| {
+        let mut statements = vec![(String::new(), String::new()); 24];
+        for key in [SortKey::CreatedAt, SortKey::UpdatedAt, SortKey::Title] {
+            for descending in [false, true] {
+                for completed in [false, true] {
+                    for after in [false, true] {
+                        let sql = list_sql(&ListQuery {
+                            completed: completed.then_some(true),
+                            sort: Sort { key, descending },
+                            after: after.then(|| After::Text(String::new(), 0)),
+                            limit: 0,
+                        });
+                        statements[shape(key, descending, completed, after)] =
+                            (numbered(&sql), sql);
+                    }
+                }
+            }
+        }
+        statements
+    });
+    let (sqlite, postgres) = &statements[shape(
+        query.sort.key,
+        query.sort.descending,
+        query.completed.is_some(),
+        query.after.is_some(),
+    )];
+    (postgres, sqlite)
+}
+
 /// `SELECT … WHERE provider = $1 AND user_id = $2 [AND completed = $n] [AND (key, id) > ($n, $n+1)] ORDER BY … LIMIT $n`.
 fn list_sql(query: &ListQuery) -> String {
     let column = query.sort.key.column();
@@ -159,35 +389,30 @@ pub async fn list(
     owner: Owner<'_>,
     query: &ListQuery,
 ) -> Result<Vec<TaskRow>, sqlx::Error> {
-    let sql = list_sql(query);
-    let fetch = i64::from(query.limit) + 1;
-    on_pool!(pool, pool => {
-        let mut statement = sqlx::query_as::<_, TaskRow>(&sql)
-            .bind(owner.provider)
-            .bind(owner.user_id);
-        if let Some(completed) = query.completed {
-            statement = statement.bind(completed);
-        }
-        statement = match &query.after {
-            Some(After::Time(time, id)) => statement.bind(*time).bind(*id),
-            Some(After::Text(text, id)) => statement.bind(text.as_str()).bind(*id),
-            None => statement,
-        };
-        statement.bind(fetch).fetch_all(pool).await
-    })
+    let sql = list_statement(query);
+    let mut args = Vec::with_capacity(6);
+    args.extend([Arg::Text(owner.provider), Arg::Text(owner.user_id)]);
+    if let Some(completed) = query.completed {
+        args.push(Arg::Bool(completed));
+    }
+    match &query.after {
+        Some(After::Time(time, id)) => args.extend([Arg::Time(*time), Arg::Int(*id)]),
+        Some(After::Text(text, id)) => args.extend([Arg::Text(text), Arg::Int(*id)]),
+        None => {}
+    }
+    args.push(Arg::Int(i64::from(query.limit) + 1));
+    fetch_all(pool, sql, &args).await
 }
 
 pub async fn get(pool: &Pool, owner: Owner<'_>, id: i64) -> Result<Option<TaskRow>, sqlx::Error> {
     let sql =
         format!("SELECT {COLUMNS} FROM tasks WHERE provider = $1 AND user_id = $2 AND id = $3");
-    on_pool!(pool, pool => {
-        sqlx::query_as::<_, TaskRow>(&sql)
-            .bind(owner.provider)
-            .bind(owner.user_id)
-            .bind(id)
-            .fetch_optional(pool)
-            .await
-    })
+    let args = [
+        Arg::Text(owner.provider),
+        Arg::Text(owner.user_id),
+        Arg::Int(id),
+    ];
+    fetch_optional(pool, Access::Read, &sql, &args).await
 }
 
 pub async fn create(
@@ -231,20 +456,16 @@ async fn insert(
          ON CONFLICT (provider, user_id, owner_idempotency_key) DO NOTHING RETURNING {COLUMNS}"
     );
     let now = DbTime::now();
-    let key = idempotency.map(|i| i.key.as_str());
-    let fingerprint = idempotency.map(|i| i.fingerprint.as_str());
-    on_pool!(pool, pool => {
-        sqlx::query_as::<_, TaskRow>(&sql)
-            .bind(owner.provider)
-            .bind(owner.user_id)
-            .bind(task.title.as_str())
-            .bind(task.description.as_deref())
-            .bind(now)
-            .bind(key)
-            .bind(fingerprint)
-            .fetch_optional(pool)
-            .await
-    })
+    let args = [
+        Arg::Text(owner.provider),
+        Arg::Text(owner.user_id),
+        Arg::Text(&task.title),
+        Arg::MaybeText(task.description.as_deref()),
+        Arg::Time(now),
+        Arg::MaybeText(idempotency.map(|i| i.key.as_str())),
+        Arg::MaybeText(idempotency.map(|i| i.fingerprint.as_str())),
+    ];
+    fetch_optional(pool, Access::Write, &sql, &args).await
 }
 
 async fn by_idempotency_key(
@@ -256,21 +477,35 @@ async fn by_idempotency_key(
         "SELECT {COLUMNS}, request_fingerprint FROM tasks \
          WHERE provider = $1 AND user_id = $2 AND owner_idempotency_key = $3"
     );
-    on_pool!(pool, pool => {
-        sqlx::query_as::<_, Replay>(&sql)
-            .bind(owner.provider)
-            .bind(owner.user_id)
-            .bind(key)
-            .fetch_optional(pool)
-            .await
-    })
+    let args = [
+        Arg::Text(owner.provider),
+        Arg::Text(owner.user_id),
+        Arg::Text(key),
+    ];
+    fetch_optional(pool, Access::Read, &sql, &args).await
 }
 
-#[derive(sqlx::FromRow)]
 struct Replay {
-    #[sqlx(flatten)]
     task: TaskRow,
     request_fingerprint: Option<String>,
+}
+
+impl sqlx::FromRow<'_, PgRow> for Replay {
+    fn from_row(row: &PgRow) -> Result<Replay, sqlx::Error> {
+        Ok(Replay {
+            task: TaskRow::from_row(row)?,
+            request_fingerprint: sqlx::Row::try_get(row, 7)?,
+        })
+    }
+}
+
+impl FromSqlite for Replay {
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Replay> {
+        Ok(Replay {
+            task: TaskRow::from_sqlite(row)?,
+            request_fingerprint: row.get(7)?,
+        })
+    }
 }
 
 pub async fn update(
@@ -285,22 +520,17 @@ pub async fn update(
          completed = COALESCE($7, completed), updated_at = $8 \
          WHERE provider = $1 AND user_id = $2 AND id = $3 RETURNING {COLUMNS}"
     );
-    let set_description = changes.description.is_some();
-    let description = changes.description.clone().flatten();
-    let now = DbTime::now();
-    on_pool!(pool, pool => {
-        sqlx::query_as::<_, TaskRow>(&sql)
-            .bind(owner.provider)
-            .bind(owner.user_id)
-            .bind(id)
-            .bind(changes.title.as_deref())
-            .bind(set_description)
-            .bind(description.as_deref())
-            .bind(changes.completed)
-            .bind(now)
-            .fetch_optional(pool)
-            .await
-    })
+    let args = [
+        Arg::Text(owner.provider),
+        Arg::Text(owner.user_id),
+        Arg::Int(id),
+        Arg::MaybeText(changes.title.as_deref()),
+        Arg::Bool(changes.description.is_some()),
+        Arg::MaybeText(changes.description.as_ref().and_then(Option::as_deref)),
+        Arg::MaybeBool(changes.completed),
+        Arg::Time(DbTime::now()),
+    ];
+    fetch_optional(pool, Access::Write, &sql, &args).await
 }
 
 pub async fn toggle(
@@ -312,30 +542,23 @@ pub async fn toggle(
         "UPDATE tasks SET completed = NOT completed, updated_at = $4 \
          WHERE provider = $1 AND user_id = $2 AND id = $3 RETURNING {COLUMNS}"
     );
-    let now = DbTime::now();
-    on_pool!(pool, pool => {
-        sqlx::query_as::<_, TaskRow>(&sql)
-            .bind(owner.provider)
-            .bind(owner.user_id)
-            .bind(id)
-            .bind(now)
-            .fetch_optional(pool)
-            .await
-    })
+    let args = [
+        Arg::Text(owner.provider),
+        Arg::Text(owner.user_id),
+        Arg::Int(id),
+        Arg::Time(DbTime::now()),
+    ];
+    fetch_optional(pool, Access::Write, &sql, &args).await
 }
 
 pub async fn delete(pool: &Pool, owner: Owner<'_>, id: i64) -> Result<bool, sqlx::Error> {
     let sql = "DELETE FROM tasks WHERE provider = $1 AND user_id = $2 AND id = $3";
-    let affected = on_pool!(pool, pool => {
-        sqlx::query(sql)
-            .bind(owner.provider)
-            .bind(owner.user_id)
-            .bind(id)
-            .execute(pool)
-            .await?
-            .rows_affected()
-    });
-    Ok(affected > 0)
+    let args = [
+        Arg::Text(owner.provider),
+        Arg::Text(owner.user_id),
+        Arg::Int(id),
+    ];
+    Ok(execute(pool, sql, &args).await? > 0)
 }
 
 /// Rows assigned per statement, so a large table never holds one long transaction (or runs
@@ -354,15 +577,12 @@ pub async fn adopt_unassigned(pool: &Pool, provider: &str) -> Result<u64, sqlx::
          WHERE id IN (SELECT id FROM tasks WHERE provider = $2 LIMIT $3)";
     let mut total = 0;
     loop {
-        let adopted = on_pool!(pool, pool => {
-            sqlx::query(sql)
-                .bind(provider)
-                .bind(UNASSIGNED)
-                .bind(ADOPT_BATCH)
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
+        let args = [
+            Arg::Text(provider),
+            Arg::Text(UNASSIGNED),
+            Arg::Int(ADOPT_BATCH),
+        ];
+        let adopted = execute(pool, sql, &args).await?;
         total += adopted;
         if adopted < ADOPT_BATCH as u64 {
             return Ok(total);
@@ -373,9 +593,19 @@ pub async fn adopt_unassigned(pool: &Pool, provider: &str) -> Result<u64, sqlx::
 /// How many tasks belong to no provider yet.
 pub async fn count_unassigned(pool: &Pool) -> Result<i64, sqlx::Error> {
     let sql = "SELECT count(*) FROM tasks WHERE provider = $1";
-    on_pool!(pool, pool => {
-        sqlx::query_scalar::<_, i64>(sql).bind(UNASSIGNED).fetch_one(pool).await
-    })
+    let args = [Arg::Text(UNASSIGNED)];
+    let count: Option<Count> = fetch_optional(pool, Access::Read, sql, &args).await?;
+    Ok(count.map_or(0, |count| count.0))
+}
+
+/// A `count(*)`.
+#[derive(sqlx::FromRow)]
+struct Count(i64);
+
+impl FromSqlite for Count {
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Count> {
+        row.get(0).map(Count)
+    }
 }
 
 #[cfg(test)]
@@ -391,6 +621,26 @@ mod tests {
             },
             after,
             limit: 10,
+        }
+    }
+
+    #[test]
+    fn each_list_shape_has_its_own_statement_for_each_engine() {
+        let shapes = [
+            query(false, None, None),
+            query(true, Some(false), Some(After::Text("a".into(), 1))),
+            ListQuery {
+                sort: Sort {
+                    key: SortKey::UpdatedAt,
+                    descending: false,
+                },
+                ..query(false, Some(true), None)
+            },
+        ];
+        for shape in &shapes {
+            let (postgres, sqlite) = list_statement(shape);
+            assert_eq!(postgres, list_sql(shape));
+            assert_eq!(sqlite, numbered(&list_sql(shape)));
         }
     }
 

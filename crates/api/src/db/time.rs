@@ -5,7 +5,8 @@
 //! "…00.5Z"). Here SQLite gets fixed-width `2026-11-29T00:49:25.123456Z`, so `ORDER BY` and the
 //! keyset comparison of pagination agree on both engines.
 
-use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, TimeZone, Utc};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef};
@@ -36,6 +37,90 @@ impl DbTime {
 
     fn to_text(self) -> String {
         self.0.to_rfc3339_opts(SecondsFormat::Micros, true)
+    }
+
+    /// Reads the stored text form: the fixed-width one directly (every row this version
+    /// wrote), any other RFC 3339 text through the general parser.
+    fn from_text(text: &str) -> Option<DbTime> {
+        DbTime::from_fixed_width(text.as_bytes()).or_else(|| {
+            DateTime::parse_from_rfc3339(text)
+                .ok()
+                .map(|time| DbTime(time.with_timezone(&Utc)))
+        })
+    }
+
+    /// `2026-11-29T00:49:25.123456Z`, without the general parser's cost (two per row read).
+    fn from_fixed_width(text: &[u8]) -> Option<DbTime> {
+        let [
+            y0,
+            y1,
+            y2,
+            y3,
+            b'-',
+            mo0,
+            mo1,
+            b'-',
+            d0,
+            d1,
+            b'T',
+            h0,
+            h1,
+            b':',
+            mi0,
+            mi1,
+            b':',
+            s0,
+            s1,
+            b'.',
+            f0,
+            f1,
+            f2,
+            f3,
+            f4,
+            f5,
+            b'Z',
+        ] = *text
+        else {
+            return None;
+        };
+        let number = |digits: &[u8]| {
+            digits.iter().try_fold(0u32, |value, &digit| {
+                digit
+                    .is_ascii_digit()
+                    .then(|| value * 10 + u32::from(digit - b'0'))
+            })
+        };
+        let year = i32::try_from(number(&[y0, y1, y2, y3])?).ok()?;
+        let time = NaiveDate::from_ymd_opt(year, number(&[mo0, mo1])?, number(&[d0, d1])?)?
+            .and_hms_micro_opt(
+                number(&[h0, h1])?,
+                number(&[mi0, mi1])?,
+                number(&[s0, s1])?,
+                number(&[f0, f1, f2, f3, f4, f5])?,
+            )?;
+        Some(DbTime(time.and_utc()))
+    }
+}
+
+impl ToSql for DbTime {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.to_text()))
+    }
+}
+
+impl FromSql for DbTime {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let ValueRef::Text(bytes) = value else {
+            return Err(FromSqlError::InvalidType);
+        };
+        // The fixed-width form is checked byte by byte: no separate UTF-8 validation.
+        if let Some(time) = DbTime::from_fixed_width(bytes) {
+            return Ok(time);
+        }
+        let text = value.as_str()?;
+        DbTime::from_text(text).ok_or_else(|| {
+            FromSqlError::Other(format!("not an RFC 3339 timestamp: {text:?}").into())
+        })
     }
 }
 
@@ -92,5 +177,22 @@ mod tests {
         let later = DbTime::from_micros(1_700_000_000_500_000).expect("valid");
         assert_eq!(whole.to_text(), "2023-11-14T22:13:20.000000Z");
         assert!(whole.to_text() < later.to_text());
+    }
+
+    #[test]
+    fn text_reads_back_as_written_and_other_rfc3339_forms_too() {
+        let time = DbTime::from_micros(1_700_000_000_123_456).expect("valid");
+        assert_eq!(DbTime::from_text(&time.to_text()), Some(time));
+        // sqlx's own text form (rows written before the fixed width) has fewer digits.
+        assert_eq!(
+            DbTime::from_text("2023-11-14T22:13:20.123456+00:00"),
+            Some(time)
+        );
+        assert_eq!(
+            DbTime::from_text("2023-11-14T22:13:20Z"),
+            DbTime::from_micros(1_700_000_000_000_000)
+        );
+        assert_eq!(DbTime::from_text("2023-13-14T22:13:20.000000Z"), None);
+        assert_eq!(DbTime::from_text("2023-11-14T22:13:2x.000000Z"), None);
     }
 }

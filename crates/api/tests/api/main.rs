@@ -31,6 +31,9 @@ mod cli;
 /// Users are (provider, user id): separation across providers and the upgrade of older databases.
 mod provider_users;
 
+/// One round trip to PostgreSQL per request (no ping on release or before use).
+mod round_trips;
+
 /// Database password drift (the secret rotated, the database not) on a private password-authenticated PostgreSQL.
 mod password_drift;
 
