@@ -10,7 +10,8 @@ use crate::{connections, telemetry};
 
 pub fn run(config: Config) -> Outcome {
     let started = Instant::now();
-    telemetry::init_logging(&config.log);
+    // Declared before the runtime, so dropped after it: lines logged while it stops are kept.
+    let _log = telemetry::init_logging(&config.log);
     let runtime = match runtime_or_report() {
         Ok(runtime) => runtime,
         Err(outcome) => return outcome,
