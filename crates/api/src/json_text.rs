@@ -9,9 +9,9 @@ pub(crate) fn write_str(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     out.push(b'"');
     // Most text needs no escape: one pass the compiler vectorises (no early exit), one copy.
-    let plain = !bytes
-        .iter()
-        .fold(false, |seen, &b| seen | (b < 0x20) | (b == b'"') | (b == b'\\'));
+    let plain = !bytes.iter().fold(false, |seen, &b| {
+        seen | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
     if plain {
         out.extend_from_slice(bytes);
         out.push(b'"');

@@ -352,7 +352,11 @@ mod tests {
             .format_time(&mut Writer::new(&mut stock))
             .expect("formats");
         assert_eq!(ours.len(), stock.len(), "{ours} vs {stock}");
-        let shape = |text: &str| text.bytes().map(|b| if b.is_ascii_digit() { b'0' } else { b }).collect::<Vec<u8>>();
+        let shape = |text: &str| {
+            text.bytes()
+                .map(|b| if b.is_ascii_digit() { b'0' } else { b })
+                .collect::<Vec<u8>>()
+        };
         assert_eq!(shape(&ours), shape(&stock), "{ours} vs {stock}");
         // Same second, unless the test ran across one.
         let ours_time = chrono::DateTime::parse_from_rfc3339(&ours).expect("RFC 3339");

@@ -268,7 +268,11 @@ mod tests {
         line(&writer, "first");
         let deadline = Instant::now() + Duration::from_secs(5);
         while sink.text() != "first\n" {
-            assert!(Instant::now() < deadline, "still pending: {:?}", sink.text());
+            assert!(
+                Instant::now() < deadline,
+                "still pending: {:?}",
+                sink.text()
+            );
             std::thread::sleep(Duration::from_millis(1));
         }
     }
@@ -304,7 +308,10 @@ mod tests {
                 .copied()
                 .collect();
             assert_eq!(own.len(), 5_000);
-            assert!(own.windows(2).all(|w| w[0] < w[1]), "thread {t} out of order");
+            assert!(
+                own.windows(2).all(|w| w[0] < w[1]),
+                "thread {t} out of order"
+            );
         }
     }
 

@@ -366,9 +366,10 @@ async fn every_access_line_is_written_before_exit_after_sigterm() {
     let status = served.child.wait().expect("exits");
     assert_eq!(status.code(), Some(0));
     // The reader thread ends at end of file: everything the process wrote.
-    let lines: Vec<Value> = std::iter::from_fn(|| served.lines.recv_timeout(Duration::from_secs(5)).ok())
-        .filter_map(|line| serde_json::from_str(&line).ok())
-        .collect();
+    let lines: Vec<Value> =
+        std::iter::from_fn(|| served.lines.recv_timeout(Duration::from_secs(5)).ok())
+            .filter_map(|line| serde_json::from_str(&line).ok())
+            .collect();
     let done = lines
         .iter()
         .filter(|line| line["message"] == "request done" && line["span"]["route"] == "/health")

@@ -12,13 +12,13 @@ pub(crate) mod query;
 mod response;
 mod rfc3339;
 
+use axum::Router;
 use axum::extract::{FromRequestParts, RawPathParams, RawQuery, State};
 use axum::http::header::LOCATION;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch};
-use axum::Router;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};

@@ -11,8 +11,8 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 
 use super::rfc3339;
-use crate::json_text::write_str;
 use super::{Task, TaskList};
+use crate::json_text::write_str;
 
 /// Bytes per task besides its strings: member names, punctuation, id, two timestamps.
 const TASK_OVERHEAD: usize = 192;
