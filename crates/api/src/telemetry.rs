@@ -21,9 +21,11 @@ use crate::config::{LogConfig, LogFormat};
 use crate::db::Database;
 use json_line::JsonLine;
 pub use log_writer::{BatchedStderr, LogGuard};
+use span_fields::SpanFields;
 
 mod json_line;
 mod log_writer;
+mod span_fields;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Longest client-supplied request id kept; longer or odd ones are replaced.
@@ -42,7 +44,11 @@ pub fn init_logging(log: &LogConfig) -> LogGuard {
         .with_ansi(colours);
     let _ = match log.format {
         // The stock JSON format's lines, written faster (json_line).
-        LogFormat::Json => builder.json().event_format(JsonLine::new()).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .fmt_fields(SpanFields)
+            .event_format(JsonLine::new())
+            .try_init(),
         LogFormat::Pretty => builder.try_init(),
     };
     guard

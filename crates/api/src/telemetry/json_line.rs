@@ -5,9 +5,9 @@
 //! order, `target`, then `span` with the current span's fields and `name`. What it avoids, on
 //! every line (one per request): a `from_utf8` on each of the ~100 small writes serde makes
 //! through an `io::Write` to `fmt::Write` adaptor, a timestamp through `core::fmt`, and the parse
-//! of the span's stored fields into a `serde_json::Value` and back: tracing-subscriber stores
-//! them already as a JSON object with sorted keys (`JsonFields`), which is exactly what that
-//! round trip produces, so they are copied as they are.
+//! of the span's stored fields into a `serde_json::Value` and back: they are stored already as a
+//! JSON object with sorted keys ([`SpanFields`], as tracing-subscriber's `JsonFields`), which is
+//! exactly what that round trip produces, so they are copied as they are.
 //!
 //! Events from the `log` crate, and spans whose stored fields are not a JSON object, go to the
 //! stock formatter.
@@ -17,7 +17,7 @@ use std::fmt;
 
 use chrono::{Datelike, Timelike, Utc};
 use tracing::{Event, Level, Subscriber};
-use tracing_subscriber::fmt::format::{Format, Json, JsonFields, Writer};
+use tracing_subscriber::fmt::format::{Format, Json, Writer};
 use tracing_subscriber::fmt::time::FormatTime;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormattedFields};
 use tracing_subscriber::registry::LookupSpan;
@@ -56,13 +56,13 @@ thread_local! {
     static LINE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-impl<S> FormatEvent<S, JsonFields> for JsonLine
+impl<S> FormatEvent<S, SpanFields> for JsonLine
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn format_event(
         &self,
-        ctx: &FmtContext<'_, S, JsonFields>,
+        ctx: &FmtContext<'_, S, SpanFields>,
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
@@ -95,7 +95,7 @@ where
             if let Some(span) = &span {
                 let extensions = span.extensions();
                 let stored = extensions
-                    .get::<FormattedFields<JsonFields>>()
+                    .get::<FormattedFields<SpanFields>>()
                     .map(|fields| fields.fields.as_str());
                 let body = stored
                     .and_then(|json| json.strip_prefix('{'))
@@ -186,6 +186,7 @@ impl tracing::field::Visit for FieldWriter<'_> {
     }
 }
 
+use super::span_fields::SpanFields;
 use crate::json_text::write_str;
 
 /// Now, as tracing-subscriber's `SystemTime` timer writes it: `2026-11-30T19:57:03.117368Z`.
@@ -302,7 +303,21 @@ mod tests {
         });
         span.record("original_uri", "/x?y=\"z\"");
         tracing::info!(parent: &span, latency_ms = 10.0, "after a record");
-        let inner = tracing::info_span!(parent: &span, "inner", empty = tracing::field::Empty);
+        let inner = tracing::info_span!(
+            parent: &span,
+            "inner",
+            empty = tracing::field::Empty,
+            ratio = 1.5,
+            nan = f64::NAN,
+            negative = -3i64,
+            yes = true,
+            bytes = &b"ab"[..],
+            r#kind = ?"debug \"quoted\"",
+            r#raw = "raw",
+            text = "é\u{7f}\r",
+        );
+        inner.record("empty", 7u64);
+        inner.record("ratio", 2.5);
         inner.in_scope(|| tracing::info!(whole = 1e21, "nested"));
         tracing::info!("outside again");
     }
@@ -329,6 +344,7 @@ mod tests {
         lines(
             tracing_subscriber::fmt()
                 .json()
+                .fmt_fields(SpanFields)
                 .event_format(JsonLine::with_clock(Clock(fixed)))
                 .with_writer(ours.clone())
                 .finish(),
