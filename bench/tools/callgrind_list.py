@@ -6,6 +6,10 @@ EdDSA token over 4 connections, stops the service and prints the functions with 
 inclusive and exclusive instruction counts per request (callgrind_annotate). Writes
 results/profile-list.txt. The instrumented start-up and seeding are excluded (--toggle-collect
 is not used; instead the counters are zeroed with callgrind_control before the load).
+
+`--env NAME=VALUE` (repeatable) changes the service's environment, e.g. `--env RUST_LOG=warn` for
+the cost of the access log; `--out FILE` writes elsewhere than results/profile-list.txt (a
+comparison run should not replace the reference profile); `--top N` lists N functions.
 """
 
 import argparse
@@ -28,14 +32,18 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--binary", required=True)
     p.add_argument("--requests", type=int, default=REQUESTS)
+    p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument("--out", default=os.path.join(hot_path.BENCH_DIR, "results", "profile-list.txt"))
+    p.add_argument("--top", type=int, default=40)
     args, _ = p.parse_known_args()
+    extra = dict(item.split("=", 1) for item in args.env)
     work = tempfile.mkdtemp(prefix="backend-api-callgrind-")
     jwks = JwksServer()
     key = SigningKey("bench-k1")
     jwks.publish(key.public_jwk())
     token = key.mint(hot_path.ISSUER, hot_path.AUDIENCE, hot_path.USER)
     out = os.path.join(work, "callgrind.out")
-    server = hot_path._backend_api(args.binary, work, jwks, "api-callgrind", f"sqlite://{work}/api.db")
+    server = hot_path._backend_api(args.binary, work, jwks, "api-callgrind", f"sqlite://{work}/api.db", extra)
     server.argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"] + server.argv
     try:
         server.start(timeout=120)
@@ -51,11 +59,14 @@ def main() -> None:
     for inclusive in ("yes", "no"):
         text = subprocess.run(["callgrind_annotate", f"--inclusive={inclusive}", "--threshold=99", out],
                               check=True, capture_output=True, text=True).stdout
-        report.append(f"### inclusive={inclusive}, {args.requests} requests\n\n" + _top(text, 40))
-    joined = "\n\n".join(report)
+        report.append(f"### inclusive={inclusive}, {args.requests} requests\n\n" + _top(text, args.top))
+    total = _total(text)
+    settings = " ".join(args.env) or "default environment"
+    joined = (f"{total / args.requests:,.0f} instructions per request ({settings})\n\n"
+              + "\n\n".join(report))
     print(joined)
-    os.makedirs(os.path.join(hot_path.BENCH_DIR, "results"), exist_ok=True)
-    with open(os.path.join(hot_path.BENCH_DIR, "results", "profile-list.txt"), "w") as f:
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
         f.write(joined + "\n")
 
 
@@ -76,6 +87,12 @@ def _requests(port: int, token: str, count: int) -> None:
 
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(worker, [count // 4] * 4))
+
+
+def _total(text: str) -> int:
+    """Instructions of the whole run, from the PROGRAM TOTALS row."""
+    row = next(r for r in text.splitlines() if "PROGRAM TOTALS" in r)
+    return int(row.split()[0].replace(",", ""))
 
 
 def _top(text: str, lines: int) -> str:

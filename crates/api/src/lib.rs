@@ -24,6 +24,7 @@ pub mod db;
 pub mod doctor;
 mod error;
 mod json_body;
+mod json_text;
 mod routes;
 mod state;
 mod telemetry;

@@ -7,7 +7,7 @@ use crate::db::Database;
 use crate::telemetry;
 
 pub fn run(config: Config) -> Outcome {
-    telemetry::init_logging(&config.log);
+    let _log = telemetry::init_logging(&config.log);
     let runtime = match runtime_or_report() {
         Ok(runtime) => runtime,
         Err(outcome) => return outcome,

@@ -14,7 +14,8 @@ use crate::{connections, telemetry};
 /// [`App::wrap_router`]; the `backend-api` binary passes `std::convert::identity`).
 pub fn run(config: Config, wrap: fn(Router) -> Router) -> Outcome {
     let started = Instant::now();
-    telemetry::init_logging(&config.log);
+    // Declared before the runtime, so dropped after it: lines logged while it stops are kept.
+    let _log = telemetry::init_logging(&config.log);
     let runtime = match runtime_or_report() {
         Ok(runtime) => runtime,
         Err(outcome) => return outcome,

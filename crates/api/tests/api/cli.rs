@@ -331,6 +331,56 @@ async fn serve_token_and_sigterm_end_to_end() {
     );
 }
 
+/// Log lines are written by a background thread in batches; after SIGTERM every request's
+/// access line is still on stderr before the process exits, the shutdown lines after them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_access_line_is_written_before_exit_after_sigterm() {
+    const REQUESTS: usize = 300;
+    let database = TestDatabase::create(Backend::Sqlite).await;
+    let vars = [
+        ("DATABASE_URL", database.url.as_str()),
+        ("HOST", "127.0.0.1"),
+        ("PORT", "0"),
+        ("LOG_FORMAT", "json"),
+    ];
+    let mut served = Served::start(&vars);
+    let listening = served.wait_for("listening");
+    let address = listening["address"].as_str().expect("address").to_owned();
+    let client = client();
+    let requests: Vec<_> = (0..REQUESTS)
+        .map(|_| {
+            let client = client.clone();
+            let url = format!("http://{address}/health");
+            tokio::spawn(async move { client.get(url).send().await.expect("sent").status() })
+        })
+        .collect();
+    for request in requests {
+        assert_eq!(request.await.expect("request task"), StatusCode::OK);
+    }
+    // At once: the last lines are still pending in the writer.
+    let kill = Command::new("kill")
+        .args(["-TERM", &served.child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(kill.success());
+    let status = served.child.wait().expect("exits");
+    assert_eq!(status.code(), Some(0));
+    // The reader thread ends at end of file: everything the process wrote.
+    let lines: Vec<Value> =
+        std::iter::from_fn(|| served.lines.recv_timeout(Duration::from_secs(5)).ok())
+            .filter_map(|line| serde_json::from_str(&line).ok())
+            .collect();
+    let done = lines
+        .iter()
+        .filter(|line| line["message"] == "request done" && line["span"]["route"] == "/health")
+        .count();
+    assert_eq!(done, REQUESTS, "access lines written before exit");
+    assert_eq!(
+        lines.last().map(|line| line["message"].clone()),
+        Some(json!("all requests finished; stopped"))
+    );
+}
+
 /// A password inside a provider's `jwks_url` (or `BETTER_AUTH_URL`) never shows in `config`,
 /// `doctor`, configuration errors or the log lines of `serve`; the URL appears as `user:***@`.
 #[tokio::test]

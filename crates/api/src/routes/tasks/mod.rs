@@ -9,14 +9,16 @@
 pub(crate) mod body;
 mod params;
 pub(crate) mod query;
+mod response;
+mod rfc3339;
 
+use axum::Router;
 use axum::extract::{FromRequestParts, RawPathParams, RawQuery, State};
 use axum::http::header::LOCATION;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch};
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -30,6 +32,7 @@ use crate::routes::openapi::problems::{CreateErrors, ListErrors, TaskErrors, Tas
 use crate::state::AppState;
 pub use body::{CreateTask, PatchTask, ReplaceTask};
 use params::{CreateParams, ListParams, TaskPath};
+pub use response::TaskJson;
 
 /// Header that makes a create safe to retry.
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -51,7 +54,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A task as the API shows it.
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Task {
     #[schema(minimum = 1)]
     pub id: i64,
@@ -64,8 +67,10 @@ pub struct Task {
     pub description: Option<String>,
     pub completed: bool,
     /// RFC 3339, UTC.
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: DateTime<Utc>,
     /// RFC 3339, UTC; changes with every change to the task.
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -84,7 +89,7 @@ impl From<TaskRow> for Task {
 }
 
 /// One page of tasks.
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TaskList {
     pub tasks: Vec<Task>,
     /// Pass as `cursor` (with the same `sort`) for the next page; null on the last page.
@@ -148,13 +153,13 @@ pub async fn list_tasks(
     State(state): State<AppState>,
     owner: TaskOwner,
     RawQuery(raw): RawQuery,
-) -> Result<Json<TaskList>, ApiError> {
+) -> Result<TaskJson, ApiError> {
     let query = query::parse(raw.as_deref())?;
     let rows = state
         .db
         .run(|pool| tasks::list(pool, owner.owner(), &query))
         .await?;
-    Ok(Json(TaskList::page(rows, &query)))
+    Ok(TaskJson::list(&TaskList::page(rows, &query)))
 }
 
 /// Create a task. With an `Idempotency-Key` header, a retry of the same request returns the
@@ -206,7 +211,7 @@ pub async fn create_task(
         Created::KeyReused => return Err(ApiError::IdempotencyKeyReused),
     };
     let location = task_location(&row);
-    let mut response = (StatusCode::CREATED, Json(Task::from(row))).into_response();
+    let mut response = (StatusCode::CREATED, TaskJson::task(&Task::from(row))).into_response();
     if let Ok(location) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(LOCATION, location);
     }
@@ -273,12 +278,12 @@ pub async fn get_task(
     State(state): State<AppState>,
     owner: TaskOwner,
     TaskId(id): TaskId,
-) -> Result<Json<Task>, ApiError> {
+) -> Result<TaskJson, ApiError> {
     let row = state
         .db
         .run(|pool| tasks::get(pool, owner.owner(), id))
         .await?;
-    found(row).map(Json)
+    found(row).map(|task| TaskJson::task(&task))
 }
 
 /// Replace a task's title and description (and `completed`, if given).
@@ -294,13 +299,13 @@ pub async fn replace_task(
     owner: TaskOwner,
     TaskId(id): TaskId,
     JsonBody(body): JsonBody,
-) -> Result<Json<Task>, ApiError> {
+) -> Result<TaskJson, ApiError> {
     let changes = body::replace(&body)?.into();
     let row = state
         .db
         .run(|pool| tasks::update(pool, owner.owner(), id, &changes))
         .await?;
-    found(row).map(Json)
+    found(row).map(|task| TaskJson::task(&task))
 }
 
 /// Change some fields of a task.
@@ -316,7 +321,7 @@ pub async fn patch_task(
     owner: TaskOwner,
     TaskId(id): TaskId,
     JsonBody(body): JsonBody,
-) -> Result<Json<Task>, ApiError> {
+) -> Result<TaskJson, ApiError> {
     let changes: tasks::Changes = body::patch(&body)?.into();
     let row = state
         .db
@@ -329,7 +334,7 @@ pub async fn patch_task(
             }
         })
         .await?;
-    found(row).map(Json)
+    found(row).map(|task| TaskJson::task(&task))
 }
 
 /// Flip `completed`.
@@ -343,12 +348,12 @@ pub async fn toggle_task(
     State(state): State<AppState>,
     owner: TaskOwner,
     TaskId(id): TaskId,
-) -> Result<Json<Task>, ApiError> {
+) -> Result<TaskJson, ApiError> {
     let row = state
         .db
         .run(|pool| tasks::toggle(pool, owner.owner(), id))
         .await?;
-    found(row).map(Json)
+    found(row).map(|task| TaskJson::task(&task))
 }
 
 /// Delete a task.
