@@ -39,10 +39,6 @@ POOL = 10_000
 SERVER_CPUS = {0}
 LOAD_CPU = "1"
 PG = "postgres://postgres@127.0.0.1:5432"
-ALLOCATORS = {
-    "mimalloc": "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2",
-    "jemalloc": "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
-}
 
 
 def main() -> None:
@@ -80,11 +76,6 @@ def main() -> None:
         "Rust sketch PG": _sketch(args.sketch, work, key, "sketch-pg", f"{PG}/{pg_sketch}?sslmode=disable"),
         "backend-api 10k tokens": api("api-sqlite-10k", f"sqlite://{work}/api-10k.db"),
     }
-    # The same binary with another malloc preloaded: whether a faster allocator pays, measured
-    # without a second build (Debian's libmimalloc2.0 and libjemalloc2, when installed).
-    for name, lib in ALLOCATORS.items():
-        if os.path.exists(lib):
-            servers[f"backend-api, {name}"] = api(f"api-sqlite-{name}", f"sqlite://{work}/api-{name}.db", {"LD_PRELOAD": lib})
     if pg_tls:
         servers["backend-api PG TLS"] = api("api-pg-tls", f"{PG}/{pg_api}?sslmode=require")
     list_path, write_path = f"/api/{USER}/tasks", f"/api/{WRITER}/tasks"
@@ -93,7 +84,7 @@ def main() -> None:
     scenarios = [
         (route, name, path, files[tokens], script)
         for route, names, path, tokens, script in [
-            ("list, SQLite", ["backend-api", "backend-api, log warn", "backend-api, mimalloc", "backend-api, jemalloc",
+            ("list, SQLite", ["backend-api", "backend-api, log warn",
                               "Rust sketch", "Fastify peer"], list_path, "reader", get),
             ("list, PostgreSQL", ["backend-api PG", "backend-api PG TLS", "Rust sketch PG"], list_path, "reader", get),
             ("list, SQLite, 10k tokens", ["backend-api 10k tokens"], list_path, "pool", get),
@@ -238,8 +229,6 @@ def _report(results: dict, args) -> str:
         ("list, PostgreSQL with TLS ÷ without", ratio(rps("backend-api PG TLS", "list, PostgreSQL"), rps("backend-api PG", "list, PostgreSQL")), "(shown)", None),
         ("POST, SQLite: backend-api ÷ Rust sketch", ratio(rps("backend-api", "POST, SQLite"), rps("Rust sketch", "POST, SQLite")), "(shown)", None),
         ("POST, PostgreSQL: backend-api ÷ Rust sketch", ratio(rps("backend-api PG", "POST, PostgreSQL"), rps("Rust sketch PG", "POST, PostgreSQL")), "(shown)", None),
-        ("list, SQLite: mimalloc preloaded ÷ glibc malloc", ratio(rps("backend-api, mimalloc", "list, SQLite"), rps("backend-api", "list, SQLite")), "(shown)", None),
-        ("list, SQLite: jemalloc preloaded ÷ glibc malloc", ratio(rps("backend-api, jemalloc", "list, SQLite"), rps("backend-api", "list, SQLite")), "(shown)", None),
         ("access log at info ÷ at warn (list, SQLite)", ratio(rps("backend-api", "list, SQLite"), rps("backend-api, log warn", "list, SQLite")), ">= 0.95", 0.95),
     ]
     checks = [

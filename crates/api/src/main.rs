@@ -6,12 +6,6 @@ use std::process::ExitCode;
 use backend_api::cli::{Cli, run};
 use clap::Parser;
 
-/// mimalloc (v3) instead of glibc malloc: +7–9 % list throughput; idle RSS 15.7 MiB, 10,000-token
-/// peak 34.6 MiB (glibc 36.8) and the connection-flood drill's peak 49 MiB (glibc 55), all
-/// within their bounds (bench/README.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     // TLS (key-set fetches over https) uses aws-lc-rs; fails only if already installed.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();

@@ -14,7 +14,8 @@
 //! that, an outage answers 503 at once: waiting then would only pile requests up.
 //!
 //! Layout: `pool` (the connection pool both engines use), `postgres` and `sqlite` (how each
-//! engine connects and runs statements), `time` (timestamps both engines sort alike),
+//! engine connects and runs statements), `statement` (one statement's arguments bound to
+//! either engine), `time` (timestamps both engines sort alike),
 //! `diagnose` (errors → reason + hint), `migrate` (embedded migrations under a lock), `tasks`
 //! (the queries).
 
@@ -24,6 +25,7 @@ mod migrate;
 pub mod pool;
 pub mod postgres;
 pub mod sqlite;
+mod statement;
 pub mod tasks;
 mod time;
 

@@ -6,6 +6,9 @@
 //! service answers with, so the document cannot list a code the service never sends or miss
 //! one it does. An operation lists its failures with one of the sets at the bottom
 //! ([`ListErrors`], [`CreateErrors`], …), written in its `#[utoipa::path(responses(…))]`.
+//!
+//! Longer than most modules on purpose: it is one table (every failure, its status, headers
+//! and schema, then every operation's set), and splitting a table only hides rows from each other.
 
 use std::collections::BTreeMap;
 
