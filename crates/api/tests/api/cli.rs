@@ -223,6 +223,16 @@ fn healthcheck_fails_when_nothing_answers() {
     assert_eq!(output.status.code(), Some(1));
 }
 
+/// `serve` on the database at `url`, on an ephemeral loopback port, logging JSON.
+fn served_vars(url: &str) -> [(&'static str, &str); 4] {
+    [
+        ("DATABASE_URL", url),
+        ("HOST", "127.0.0.1"),
+        ("PORT", "0"),
+        ("LOG_FORMAT", "json"),
+    ]
+}
+
 /// A running `backend-api serve` child and the lines it logs.
 struct Served {
     child: Child,
@@ -252,6 +262,12 @@ impl Served {
             lines,
             log: Vec::new(),
         }
+    }
+
+    /// The address it listens on, from its "listening" log line.
+    fn address(&mut self) -> String {
+        let listening = self.wait_for("listening");
+        listening["address"].as_str().expect("address").to_owned()
     }
 
     /// The next JSON log line whose message is `message`.
@@ -286,15 +302,9 @@ impl Drop for Served {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_token_and_sigterm_end_to_end() {
     let database = TestDatabase::create(Backend::Sqlite).await;
-    let vars = [
-        ("DATABASE_URL", database.url.as_str()),
-        ("HOST", "127.0.0.1"),
-        ("PORT", "0"),
-        ("LOG_FORMAT", "json"),
-    ];
+    let vars = served_vars(&database.url);
     let mut served = Served::start(&vars);
-    let listening = served.wait_for("listening");
-    let address = listening["address"].as_str().expect("address").to_owned();
+    let address = served.address();
     served.wait_for("database ready, migrations applied");
 
     let token = run(&vars, &["token", "--sub", "alice", "--ttl", "5m"]);
@@ -337,15 +347,9 @@ async fn serve_token_and_sigterm_end_to_end() {
 async fn every_access_line_is_written_before_exit_after_sigterm() {
     const REQUESTS: usize = 300;
     let database = TestDatabase::create(Backend::Sqlite).await;
-    let vars = [
-        ("DATABASE_URL", database.url.as_str()),
-        ("HOST", "127.0.0.1"),
-        ("PORT", "0"),
-        ("LOG_FORMAT", "json"),
-    ];
+    let vars = served_vars(&database.url);
     let mut served = Served::start(&vars);
-    let listening = served.wait_for("listening");
-    let address = listening["address"].as_str().expect("address").to_owned();
+    let address = served.address();
     let client = client();
     let requests: Vec<_> = (0..REQUESTS)
         .map(|_| {
